@@ -1,0 +1,42 @@
+/**
+ * The seam between the Fleet and the platform it deploys to (Render or local processes).
+ * Each platform module turns the validated config into resources and hands back, per service,
+ * what the gates need: where to reach it, what to depend on and how to roll it back.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../config/schema";
+import { SecretResolver } from "./secrets";
+
+/** Plain JSON that tells a platform's rollback code how to undo the last deploy of one service. */
+export type RollbackTarget =
+  | { platform: "render"; baseUrl: string; serviceId: string; previousDeployId?: string }
+  | { platform: "local"; stateDir: string; service: string; previousRevision?: string };
+
+export interface DeployedService {
+  name: string;
+  /** Platform id (`srv-...` on Render, the local service name on the local platform). */
+  id: pulumi.Output<string>;
+  /** Base URL the checks call (no trailing slash); undefined for workers. */
+  url: pulumi.Output<string | undefined>;
+  /** Resources the gates must wait for: the service, its env set push and its deploy. */
+  ready: pulumi.Resource[];
+  /** How to roll this service back to its previous deploy. */
+  rollback: pulumi.Output<RollbackTarget>;
+}
+
+export interface PlatformResult {
+  services: Record<string, DeployedService>;
+  /** Env-var sets by name; `foreignKeys` are keys found on the platform that the set does not own. */
+  envSets: Record<string, { foreignKeys: pulumi.Output<Record<string, string[]>> }>;
+}
+
+export interface PlatformArgs {
+  config: StackConfig;
+  secrets: SecretResolver;
+  /** The fleet revision (hash of images and env declarations). */
+  revision: string;
+  /** Resources that must complete before any service changes (integrity snapshot, backup). */
+  before: pulumi.Resource[];
+}
+
+export type PlatformBuilder = (parent: pulumi.ComponentResource, args: PlatformArgs) => PlatformResult;

@@ -1,0 +1,83 @@
+/**
+ * Smoke check definitions. The same definitions feed the deploy gate (SmokeSuite) and the
+ * scheduled health monitor, so the two never disagree.
+ */
+import { z } from "zod";
+import { durationMs, httpPath, plainOrSecret, resourceName, secretRef } from "./primitives";
+
+/**
+ * What a check calls: the name of a fleet service (its URL comes from the platform) or of an
+ * external target, optionally with a path.
+ */
+const checkBase = {
+  /** Unique name of the check within the suite. */
+  name: resourceName,
+  /** A service or external-target name of this stack. */
+  target: resourceName,
+  /** Path on the target (default `/`). */
+  path: httpPath.default("/"),
+  /** Per-check timeout; defaults to the suite's `timeoutMs`. */
+  timeoutMs: durationMs.optional(),
+  /** Optional latency budget: slower answers fail the check. */
+  latencyBudgetMs: durationMs.optional(),
+  /** Extra request headers (values may be secrets, e.g. a bearer token). */
+  headers: z
+    .record(z.string().regex(/^[A-Za-z0-9-]+$/, "is not a valid header name"), plainOrSecret)
+    .optional(),
+};
+
+const statusCode = z
+  .number()
+  .int()
+  .min(100, "must be an HTTP status 100-599")
+  .max(599, "must be an HTTP status 100-599");
+
+export const checkConfig = z.discriminatedUnion("kind", [
+  z.strictObject({ ...checkBase, kind: z.literal("http"), expectStatus: statusCode.default(200) }),
+  z.strictObject({
+    ...checkBase,
+    kind: z.literal("json"),
+    /** Dotted path into the JSON body, e.g. `status` or `build.version`. */
+    field: z.string().min(1, "must name a JSON field such as status"),
+    equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    atLeast: z.number().optional(),
+    /** Only require the field to be present and non-empty. */
+    present: z.boolean().optional(),
+  }),
+  z.strictObject({ ...checkBase, kind: z.literal("html"), titleContains: z.string().optional() }),
+  z.strictObject({
+    ...checkBase,
+    kind: z.literal("apiKey"),
+    /** The key that must be accepted. */
+    validKey: secretRef,
+    /** Header carrying the key (default `authorization` with a `Bearer ` prefix). */
+    header: z.string().default("authorization"),
+  }),
+  z.strictObject({
+    ...checkBase,
+    kind: z.literal("mcp"),
+    minTools: z.number().int().positive("must be at least 1"),
+    apiKey: secretRef.optional(),
+  }),
+  z.strictObject({
+    ...checkBase,
+    kind: z.literal("webhook"),
+    /** HMAC-SHA256 signing secret shared with the sender. */
+    signingSecret: secretRef,
+    signatureHeader: z.string().default("x-fleetgate-signature"),
+  }),
+  z.strictObject({ ...checkBase, kind: z.literal("jwks") }),
+  z.strictObject({ ...checkBase, kind: z.literal("requestId"), header: z.string().default("x-request-id") }),
+]);
+export type CheckConfig = z.infer<typeof checkConfig>;
+
+export const smokeConfig = z.strictObject({
+  /** Default timeout per check. */
+  timeoutMs: durationMs.default(5000),
+  /** Retries of transient connection errors (never of failed assertions). */
+  retries: z.number().int().min(0, "must be 0 or more").max(5, "must be at most 5").default(1),
+  /** Roll failed services back to their previous deploy before failing the update. */
+  rollbackOnFailure: z.boolean().default(false),
+  checks: z.array(checkConfig).min(1, "must list at least one check"),
+});
+export type SmokeConfig = z.infer<typeof smokeConfig>;

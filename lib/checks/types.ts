@@ -1,0 +1,41 @@
+/**
+ * The shared smoke-check library's contract. The deploy gate (providers/checks) and the
+ * scheduled health monitor (components/alarms, bundled into a Lambda) both run checks through
+ * `runChecks` in ./run.ts, so they never disagree.
+ */
+import type { CheckConfig } from "../../config/checks";
+
+/** A check with its target resolved to a URL and its secret references resolved to values. */
+export type ResolvedCheck = Omit<
+  CheckConfig,
+  "target" | "headers" | "validKey" | "apiKey" | "signingSecret"
+> & {
+  /** The target's name (service or external target), for the result table. */
+  target: string;
+  /** Absolute URL: target base URL + path. */
+  url: string;
+  timeoutMs: number;
+  headers?: Record<string, string>;
+  validKey?: string;
+  apiKey?: string;
+  signingSecret?: string;
+};
+
+export type CheckStatus = "pass" | "fail";
+
+export interface CheckResult {
+  check: string;
+  target: string;
+  kind: CheckConfig["kind"];
+  status: CheckStatus;
+  latencyMs: number;
+  /** Why it failed (never a secret value), or a short note when it passed. */
+  reason: string;
+}
+
+export interface RunOptions {
+  /** Retries of transient connection errors; failed assertions are never retried. */
+  retries: number;
+  /** PEM CA bundle to trust in addition to the system's (for self-signed test servers). */
+  ca?: string;
+}

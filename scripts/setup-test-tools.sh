@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs the real validators and servers the test suite runs against, when missing:
+#   actionlint (Go module proxy), zizmor (PyPI), promtool (Debian `prometheus`),
+#   PostgreSQL server binaries (Debian `postgresql`).
+# Pinned versions; installed into a cache outside the clone. Prints the bin dir to add to PATH.
+set -euo pipefail
+ACTIONLINT_VERSION=v1.7.12
+ZIZMOR_VERSION=1.32.0
+cache=${FLEETGATE_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fleetgate/tools}
+bin="$cache/bin"
+mkdir -p "$bin"
+
+if [ ! -x "$bin/actionlint-$ACTIONLINT_VERSION" ]; then
+  echo "setup-test-tools: actionlint $ACTIONLINT_VERSION" >&2
+  GOBIN="$cache/gobin" CGO_ENABLED=0 go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION" >&2
+  mv "$cache/gobin/actionlint" "$bin/actionlint-$ACTIONLINT_VERSION"
+fi
+ln -sf "actionlint-$ACTIONLINT_VERSION" "$bin/actionlint"
+
+if [ ! -x "$cache/zizmor-$ZIZMOR_VERSION/bin/zizmor" ]; then
+  echo "setup-test-tools: zizmor $ZIZMOR_VERSION" >&2
+  python3 -m venv "$cache/zizmor-$ZIZMOR_VERSION" >&2
+  "$cache/zizmor-$ZIZMOR_VERSION/bin/pip" install --quiet "zizmor==$ZIZMOR_VERSION" >&2
+fi
+ln -sf "../zizmor-$ZIZMOR_VERSION/bin/zizmor" "$bin/zizmor"
+
+apt_updated=
+apt_install() {
+  [ -n "$apt_updated" ] || { apt-get update -qq >&2; apt_updated=1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "setup-test-tools: promtool (Debian prometheus)" >&2
+  apt_install prometheus
+  # The package may start a server under systemd elsewhere; tests only need promtool.
+fi
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "setup-test-tools: PostgreSQL server (Debian postgresql)" >&2
+  apt_install postgresql
+fi
+pgbin=$(dirname "$(command -v initdb 2>/dev/null || ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n1)")
+for t in initdb pg_ctl pg_dump pg_restore postgres; do
+  [ -x "$pgbin/$t" ] && ln -sf "$pgbin/$t" "$bin/$t"
+done
+echo "$bin"
