@@ -6,6 +6,12 @@
 /** Tags that never identify one build, whatever the config says. */
 export const ALWAYS_FLOATING_TAGS = ["latest"];
 
+/**
+ * Tags a stack treats as floating unless it says otherwise. `latest` always floats. Lives here
+ * (not in schema.ts) so the policy pack can share it without loading the whole schema.
+ */
+export const DEFAULT_FLOATING_TAGS = ["latest", "stable", "main", "master", "edge", "nightly", "dev"];
+
 export interface ImageRef {
   /** Registry host, e.g. `docker.io`, `ghcr.io`. */
   registry: string;

@@ -30,11 +30,17 @@ function describeZodIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
     case "invalid_type":
       if (issue.input === undefined) return [{ path, message: `is required (expected ${issue.expected})` }];
       return [{ path, message: `must be ${issue.expected}, got ${describeInput(issue.input)}` }];
-    case "invalid_union":
-      if ("discriminator" in issue && issue.discriminator) {
-        return [{ path: formatPath([...issue.path, issue.discriminator as string]), message: issue.message }];
+    case "invalid_union": {
+      const options = (issue as { options?: unknown[] }).options;
+      if (issue.note === "No matching discriminator" && options) {
+        return [{ path, message: `must be one of ${options.join(", ")}` }];
       }
       return [{ path, message: issue.message }];
+    }
+    case "invalid_key": {
+      const key = String(issue.path[issue.path.length - 1]);
+      return [{ path, message: `"${key}" ${issue.issues.map((i) => i.message).join("; ")}` }];
+    }
     default:
       return [{ path, message: issue.message }];
   }

@@ -7,10 +7,10 @@
  * stack's floating tags, secrets that must be set) live in `crossFieldIssues` below.
  */
 import { z } from "zod";
-import { alarmsConfig } from "./alarms";
+import { alarmsConfig, alarmsStackIssues } from "./alarms";
 import { smokeConfig } from "./checks";
 import { ciConfig } from "./ci";
-import { unpinnedReason } from "./image";
+import { DEFAULT_FLOATING_TAGS, unpinnedReason } from "./image";
 import { integrityConfig } from "./integrity";
 import {
   durationSeconds,
@@ -23,8 +23,8 @@ import {
   secretRef,
 } from "./primitives";
 
-/** Tags a stack treats as floating unless it says otherwise. `latest` always floats. */
-export const DEFAULT_FLOATING_TAGS = ["latest", "stable", "main", "master", "edge", "nightly", "dev"];
+// Defined beside the pinning rule (shared with the policy pack); re-exported for existing importers.
+export { DEFAULT_FLOATING_TAGS };
 
 const envLayer = z.record(envVarName, plainOrSecret);
 
@@ -285,6 +285,8 @@ export function crossFieldIssues(cfg: StackConfig, ctx: ConfigContext): ConfigIs
       "the connection string holds a password in plain text; set it with `pulumi config set --secret` and use { secret: <key> }",
     );
   }
+
+  for (const issue of alarmsStackIssues(cfg)) add(issue.path, issue.message);
 
   forEachSecretRef(cfg, [], (ref, path) => {
     if ("secret" in ref) {
