@@ -11,3 +11,4 @@ const fleet = new Fleet(config.fleet.name, { config });
 export const revision = fleet.revision;
 export const serviceUrls = fleet.serviceUrls;
 export const foreignKeys = fleet.foreignKeys;
+export const prometheusRules = fleet.alarms?.prometheusRules;

@@ -235,6 +235,8 @@ export const alarmsConfig = z
         ["errorRate", cfg.errorRate],
       ];
     for (const [key, w] of windows) {
+      // A bad period or window already has its own message.
+      if (!(w.windowSeconds > 0 && w.periodSeconds > 0)) continue;
       if (w.windowSeconds < w.periodSeconds) {
         ctx.addIssue({
           code: "custom",

@@ -31,8 +31,9 @@ function describeZodIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
       if (issue.input === undefined) return [{ path, message: `is required (expected ${issue.expected})` }];
       return [{ path, message: `must be ${issue.expected}, got ${describeInput(issue.input)}` }];
     case "invalid_union": {
-      const options = (issue as { options?: unknown[] }).options;
-      if (issue.note === "No matching discriminator" && options) {
+      // A discriminated union whose tag matched no option lists the allowed tags.
+      const { options, discriminator } = issue as { options?: unknown[]; discriminator?: string };
+      if (discriminator && options) {
         return [{ path, message: `must be one of ${options.join(", ")}` }];
       }
       return [{ path, message: issue.message }];

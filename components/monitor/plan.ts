@@ -1,0 +1,64 @@
+/**
+ * Builds the monitor's plan from the validated stack config: the same smoke check definitions
+ * as the deploy gate, aimed at the services' public URLs, secrets left as slots.
+ */
+import { CheckConfig } from "../../config/checks";
+import { isSecretRef, PlainOrSecret, SecretRef } from "../../config/primitives";
+import { StackConfig } from "../../config/schema";
+import type { MonitorPlan, PlannedCheck, SecretSlot } from "../../lambda/monitor/plan";
+import { targetBaseUrls } from "../alarms/targets";
+
+function slot(ref: SecretRef, field: string): SecretSlot {
+  if ("secret" in ref) return { secret: ref.secret };
+  throw new Error(
+    `${field}: generated secrets exist only on the local platform; the monitor needs { secret: <key> }`,
+  );
+}
+
+function plannedCheck(
+  check: CheckConfig,
+  index: number,
+  baseUrl: string,
+  defaultTimeoutMs: number,
+): PlannedCheck {
+  const field = `gates.smoke.checks[${index}]`;
+  const { headers, timeoutMs, ...rest } = check;
+  const planned: PlannedCheck = {
+    ...(rest as Omit<CheckConfig, "headers" | "timeoutMs">),
+    target: check.target,
+    url: `${baseUrl}${check.path}`,
+    timeoutMs: timeoutMs ?? defaultTimeoutMs,
+  } as PlannedCheck;
+  if (headers) {
+    planned.headers = Object.fromEntries(
+      Object.entries(headers).map(([k, v]: [string, PlainOrSecret]) => [
+        k,
+        isSecretRef(v) ? slot(v, `${field}.headers.${k}`) : v,
+      ]),
+    );
+  }
+  if ("validKey" in check) planned.validKey = slot(check.validKey, `${field}.validKey`);
+  if ("apiKey" in check && check.apiKey) planned.apiKey = slot(check.apiKey, `${field}.apiKey`);
+  if ("signingSecret" in check) planned.signingSecret = slot(check.signingSecret, `${field}.signingSecret`);
+  return planned;
+}
+
+export function monitorPlan(cfg: StackConfig): MonitorPlan {
+  const smoke = cfg.gates.smoke;
+  if (!smoke)
+    throw new Error("alarms.monitor: the monitor runs the gates.smoke checks; declare gates.smoke.checks");
+  const monitor = cfg.alarms?.monitor;
+  if (!monitor) throw new Error("alarms.monitor is not set");
+  const urls = targetBaseUrls(cfg);
+  return {
+    fleet: cfg.fleet.name,
+    environment: cfg.fleet.environment,
+    severity: monitor.severity,
+    retries: smoke.retries,
+    checks: smoke.checks.map((c, i) => {
+      const base = urls[c.target];
+      if (!base) throw new Error(`gates.smoke.checks[${i}].target: unknown target "${c.target}"`);
+      return plannedCheck(c, i, base, smoke.timeoutMs);
+    }),
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The scheduled health monitor: runs the deploy gate's smoke checks through the shared check
+ * library and publishes the result table when any check fails. AWS access is injected, so the
+ * same code runs in Lambda and in tests against loopback servers.
+ */
+import { formatResultTable, runChecks, summarizeResults } from "../../lib/checks/run";
+import type { CheckResult } from "../../lib/checks/types";
+import { MonitorPlan, resolvePlan, secretKeysOf } from "./plan";
+
+export interface Notification {
+  /** SNS subjects are at most 100 ASCII characters. */
+  subject: string;
+  message: string;
+}
+
+export interface MonitorDeps {
+  /** Values of the given secret config keys (empty list: nothing to load). */
+  loadSecrets(keys: string[]): Promise<Record<string, string>>;
+  publish(notification: Notification): Promise<void>;
+  /** Extra CA to trust (tests with self-signed servers). */
+  ca?: string;
+  now?: () => Date;
+}
+
+export interface MonitorReport {
+  ok: boolean;
+  summary: string;
+  results: CheckResult[];
+  /** Whether a notification was published. */
+  notified: boolean;
+}
+
+function subjectOf(plan: MonitorPlan, summary: string): string {
+  const subject = `[${plan.severity}] ${plan.fleet} ${plan.environment}: ${summary}`;
+  // SNS refuses non-ASCII or control characters and subjects over 100 characters.
+  const ascii = subject.replace(/[^\x20-\x7e]/g, "?");
+  return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
+}
+
+/** One monitor run. Returns normally when checks fail (the notification is the outcome). */
+export async function runMonitor(plan: MonitorPlan, deps: MonitorDeps): Promise<MonitorReport> {
+  const now = (deps.now ?? (() => new Date()))().toISOString();
+  let results: CheckResult[];
+  try {
+    const secrets = await deps.loadSecrets(secretKeysOf(plan));
+    results = await runChecks(resolvePlan(plan, secrets), { retries: plan.retries, ca: deps.ca });
+  } catch (err) {
+    // The monitor itself is broken (no secrets, bad plan): that is a failure to report too.
+    const summary = "health monitor could not run its checks";
+    await deps.publish({
+      subject: subjectOf(plan, summary),
+      message: `${summary} at ${now}: ${(err as Error).message}`,
+    });
+    return { ok: false, summary, results: [], notified: true };
+  }
+  const summary = summarizeResults(results);
+  const ok = results.every((r) => r.status === "pass");
+  if (!ok) {
+    await deps.publish({
+      subject: subjectOf(plan, summary),
+      message: [
+        `fleetgate health monitor, ${plan.fleet} (${plan.environment}), ${now}`,
+        summary,
+        "",
+        formatResultTable(results),
+      ].join("\n"),
+    });
+  }
+  return { ok, summary, results, notified: !ok };
+}
