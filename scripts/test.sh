@@ -14,5 +14,6 @@ echo "== eslint" && npx eslint . || status=1
 echo "== prettier" && npx prettier --check . >/dev/null && echo "formatted" || { npx prettier --list-different .; status=1; }
 echo "== tsc --noEmit" && npx tsc --noEmit -p tsconfig.json && echo "types ok" || status=1
 echo "== mocha"
-npx mocha --reporter ./tests/support/summary-reporter.js "$@" || status=1
+# The spec lives here, not in .mocharc.json, so `npx mocha tests/<area>` runs just that area.
+npx mocha --reporter ./tests/support/summary-reporter.js "${@:-tests/**/*.test.ts}" || status=1
 exit $status
