@@ -63,6 +63,20 @@ const stepConfig = z.union(
 export type CiStepConfig = z.infer<typeof stepConfig>;
 
 const permissionLevel = z.enum(["read", "write"], { error: "must be read or write" });
+const PERMISSION_SCOPES = [
+  "actions",
+  "checks",
+  "contents",
+  "deployments",
+  "id-token",
+  "issues",
+  "packages",
+  "pull-requests",
+  "statuses",
+] as const;
+const permissionScope = z.enum(PERMISSION_SCOPES, {
+  error: `must be a token permission scope: ${PERMISSION_SCOPES.join(", ")}`,
+});
 
 export const ciJobConfig = z.strictObject({
   /** Job id; also the name of its status check unless `name` is set. */
@@ -73,7 +87,7 @@ export const ciJobConfig = z.strictObject({
   /** Check out, set up Node and install dependencies before the steps (default true). */
   setup: z.boolean().default(true),
   /** Token permissions beyond none; default contents: read. */
-  permissions: z.record(z.string(), permissionLevel).default({ contents: "read" }),
+  permissions: z.partialRecord(permissionScope, permissionLevel).default({ contents: "read" }),
   steps: z.array(stepConfig).min(1, "must have at least one step"),
 });
 export type CiJobConfig = z.infer<typeof ciJobConfig>;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real validators and servers the test suite runs against, when missing:
-#   actionlint (Go module proxy), zizmor (PyPI), promtool (Debian `prometheus`),
+#   actionlint (Go module proxy), zizmor (PyPI), promtool (Debian `prometheus`), shellcheck,
 #   PostgreSQL server binaries (Debian `postgresql`).
 # Pinned versions; installed into a cache outside the clone. Prints the bin dir to add to PATH.
 set -euo pipefail
@@ -33,6 +33,11 @@ if ! command -v promtool >/dev/null 2>&1; then
   echo "setup-test-tools: promtool (Debian prometheus)" >&2
   apt_install prometheus
   # The package may start a server under systemd elsewhere; tests only need promtool.
+fi
+if ! command -v shellcheck >/dev/null 2>&1; then
+  # actionlint checks `run:` scripts with shellcheck when it is on PATH.
+  echo "setup-test-tools: shellcheck (Debian)" >&2
+  apt_install shellcheck
 fi
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "setup-test-tools: PostgreSQL server (Debian postgresql)" >&2
