@@ -76,6 +76,11 @@ export const smokeConfig = z.strictObject({
   timeoutMs: durationMs.default(5000),
   /** Retries of transient connection errors (never of failed assertions). */
   retries: z.number().int().min(0, "must be 0 or more").max(5, "must be at most 5").default(1),
+  /**
+   * PEM file (path relative to the project) of a CA to trust in addition to the system's, for
+   * targets with a private or self-signed certificate. Without it such targets fail the check.
+   */
+  caFile: z.string().min(1, "must be a path to a PEM file such as certs/internal-ca.pem").optional(),
   /** Roll failed services back to their previous deploy before failing the update. */
   rollbackOnFailure: z.boolean().default(false),
   checks: z.array(checkConfig).min(1, "must list at least one check"),

@@ -10,6 +10,14 @@ import { z } from "zod";
 import { alarmsConfig, alarmsStackIssues } from "./alarms";
 import { smokeConfig } from "./checks";
 import { ciConfig } from "./ci";
+import {
+  backupConfig,
+  deployConfigIssues,
+  errorBudgetConfig,
+  ledgerConfig,
+  notificationsConfig,
+  watchConfig,
+} from "./deploy";
 import { DEFAULT_FLOATING_TAGS, unpinnedReason } from "./image";
 import { integrityConfig } from "./integrity";
 import {
@@ -108,6 +116,12 @@ export const platformConfig = z.discriminatedUnion("kind", [
     region: z.string().default("oregon"),
     /** API key; otherwise RENDER_API_KEY in the environment of `pulumi up`. */
     apiKey: secretRef.optional(),
+    /** Client-side rate limit on Render API calls (requests per second, bursts of one second's worth). */
+    requestsPerSecond: z
+      .number()
+      .positive("must be a positive number of requests per second")
+      .max(1000, "must be at most 1000")
+      .default(10),
   }),
   z.strictObject({
     kind: z.literal("local"),
@@ -120,6 +134,12 @@ export type PlatformConfig = z.infer<typeof platformConfig>;
 export const gatesConfig = z.strictObject({
   smoke: smokeConfig.optional(),
   integrity: integrityConfig.optional(),
+  // Deploy features of issue 10 (config/deploy.ts, docs/deploy-features.md).
+  backup: backupConfig.optional(),
+  watch: watchConfig.optional(),
+  ledger: ledgerConfig.optional(),
+  notifications: notificationsConfig.optional(),
+  errorBudget: errorBudgetConfig.optional(),
 });
 export type GatesConfig = z.infer<typeof gatesConfig>;
 
@@ -287,6 +307,7 @@ export function crossFieldIssues(cfg: StackConfig, ctx: ConfigContext): ConfigIs
   }
 
   for (const issue of alarmsStackIssues(cfg)) add(issue.path, issue.message);
+  for (const issue of deployConfigIssues(cfg)) add(issue.path, issue.message);
 
   forEachSecretRef(cfg, [], (ref, path) => {
     if ("secret" in ref) {

@@ -5,10 +5,13 @@
  */
 import type { CheckConfig } from "../../config/checks";
 
+/** Omit over each member of a union (the built-in Omit flattens the union). */
+export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 /** A check with its target resolved to a URL and its secret references resolved to values. */
-export type ResolvedCheck = Omit<
+export type ResolvedCheck = DistributiveOmit<
   CheckConfig,
-  "target" | "headers" | "validKey" | "apiKey" | "signingSecret"
+  "target" | "headers" | "validKey" | "apiKey" | "signingSecret" | "timeoutMs"
 > & {
   /** The target's name (service or external target), for the result table. */
   target: string;

@@ -29,11 +29,6 @@ export function projectSetup(ci: CiConfig): Step[] {
   return [checkout(), setupNode(ci), install(ci)];
 }
 
-/** Policy pack dependencies (its own package.json). */
-export function policyPackSetup(ci: CiConfig): RunStep {
-  return { name: "Install policy pack dependencies", run: `npm ci --prefix ${ci.policyPack}` };
-}
-
 export type Scope = "environment" | "repository";
 
 /** Secrets and variables visible to jobs of the given scopes, as step env. */

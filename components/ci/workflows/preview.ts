@@ -6,7 +6,7 @@
 import { CiConfig } from "../../../config/ci";
 import { pinned } from "../actions";
 import { Job, Workflow } from "../model";
-import { credentialEnv, policyPackSetup, projectSetup, stackOf } from "./common";
+import { credentialEnv, projectSetup, stackOf } from "./common";
 
 export const PREVIEW_FILE = "pulumi-preview.yml";
 
@@ -20,7 +20,6 @@ export function previewWorkflow(ci: CiConfig): Workflow {
       timeoutMinutes: 30,
       steps: [
         ...projectSetup(ci),
-        policyPackSetup(ci),
         {
           name: "pulumi preview --diff",
           uses: pinned("pulumi"),

@@ -7,7 +7,7 @@
 import { CiConfig } from "../../../config/ci";
 import { pinned } from "../actions";
 import { CallJob, Job, Workflow } from "../model";
-import { credentialEnv, policyPackSetup, projectSetup, stackOf } from "./common";
+import { credentialEnv, projectSetup, stackOf } from "./common";
 
 export const PULUMI_UP_FILE = "pulumi-up.yml";
 
@@ -31,7 +31,6 @@ export function pulumiUpWorkflow(ci: CiConfig): Workflow {
       timeoutMinutes: 60,
       steps: [
         ...projectSetup(ci),
-        policyPackSetup(ci),
         {
           name: "pulumi up (smoke and integrity gates run inside the update)",
           uses: pinned("pulumi"),

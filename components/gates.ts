@@ -1,0 +1,210 @@
+/**
+ * The deploy gates of one `pulumi up` (DESIGN.md, "The flow of one pulumi up"):
+ * - pre-deploy: IntegritySnapshot, which the platform waits for (`PlatformArgs.before`);
+ * - post-deploy: SmokeSuite over every deployed service, then IntegrityVerify.
+ * Both read their definitions from `gates` in the stack config.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { CheckConfig } from "../config/checks";
+import { StackConfig } from "../config/schema";
+import { IntegritySnapshot, IntegrityVerify } from "../providers/checks/integrity";
+import { RollbackFn } from "../providers/checks/rollback";
+import { CheckSecrets, SmokeSuite, SuiteCheck } from "../providers/checks/smokeSuite";
+import { PlatformResult, RollbackTarget } from "./platform";
+import { SecretResolver } from "./secrets";
+
+export interface PreDeployGatesArgs {
+  config: StackConfig;
+  secrets: SecretResolver;
+  /** The fleet revision: the snapshot is retaken when it changes. */
+  revision: string;
+}
+
+export interface PreDeployGates {
+  /** Resources the platform must wait for before changing any service. */
+  before: pulumi.Resource[];
+  snapshot?: IntegritySnapshot;
+}
+
+export interface PostDeployGatesArgs extends PreDeployGatesArgs {
+  platform: PlatformResult;
+  /** The pre-deploy gates this verify compares with. */
+  pre: PreDeployGates;
+  /** Overrides the platform's rollback (tests); defaults to providers/<platform>/rollback.ts. */
+  rollback?: RollbackFn;
+}
+
+export interface PostDeployGates {
+  smoke?: SmokeSuite;
+  verify?: IntegrityVerify;
+}
+
+/** The integrity connection: a secret reference, or a DuckDB path made absolute. */
+function integrityConnection(cfg: StackConfig, secrets: SecretResolver): pulumi.Output<string> {
+  const integrity = cfg.gates.integrity!;
+  if (integrity.engine === "duckdb" && typeof integrity.connection === "string") {
+    return pulumi.output(path.resolve(integrity.connection));
+  }
+  return secrets.value(integrity.connection);
+}
+
+export function buildPreDeployGates(parent: pulumi.Resource, args: PreDeployGatesArgs): PreDeployGates {
+  const integrity = args.config.gates.integrity;
+  if (!integrity) return { before: [] };
+  const snapshot = new IntegritySnapshot(
+    "integrity-snapshot",
+    {
+      engine: integrity.engine,
+      connection: integrityConnection(args.config, args.secrets),
+      criticalTables: integrity.criticalTables,
+      revision: args.revision,
+    },
+    { parent },
+  );
+  return { before: [snapshot], snapshot };
+}
+
+/**
+ * The platform's rollback function (`providers/<kind>/rollback.ts`, see the conventions). A
+ * platform without one yet gets a function that says so, which the suite reports as
+ * "not rolled back".
+ */
+export function platformRollback(kind: StackConfig["platform"]["kind"]): RollbackFn {
+  try {
+    return (require(`../providers/${kind}/rollback`) as { rollback: RollbackFn }).rollback;
+  } catch (err) {
+    if ((err as { code?: string }).code !== "MODULE_NOT_FOUND") throw err;
+    const missing = `providers/${kind}/rollback.ts`;
+    return async () => {
+      throw new Error(`the ${kind} platform has no rollback yet (${missing} is missing)`);
+    };
+  }
+}
+
+/** Splits a check's definition into plain fields and secret values. */
+function splitCheck(
+  check: CheckConfig,
+  url: pulumi.Output<string>,
+  timeoutMs: number,
+  secrets: SecretResolver,
+): { plain: pulumi.Output<SuiteCheck>; secret: pulumi.Output<CheckSecrets> } {
+  const {
+    headers,
+    timeoutMs: _timeout,
+    validKey: _validKey,
+    apiKey: _apiKey,
+    signingSecret: _signingSecret,
+    ...rest
+  } = check as CheckConfig & { validKey?: unknown; apiKey?: unknown; signingSecret?: unknown };
+  const plain = url.apply((u) => ({ ...rest, url: `${u}${check.path}`, timeoutMs }) as SuiteCheck);
+  const secret: Record<string, pulumi.Input<unknown>> = {};
+  if (headers) {
+    secret.headers = pulumi.all(
+      Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), secrets.value(v)])),
+    );
+  }
+  if ("validKey" in check) secret.validKey = secrets.resolve(check.validKey);
+  if ("signingSecret" in check) secret.signingSecret = secrets.resolve(check.signingSecret);
+  if ("apiKey" in check && check.apiKey) secret.apiKey = secrets.resolve(check.apiKey);
+  return { plain, secret: pulumi.all(secret) as pulumi.Output<CheckSecrets> };
+}
+
+/** Base URL (no trailing slash) of a check's target: a deployed service or an external target. */
+function targetUrl(
+  cfg: StackConfig,
+  platform: PlatformResult,
+  check: CheckConfig,
+  index: number,
+): pulumi.Output<string> {
+  const external = cfg.fleet.externalTargets.find((t) => t.name === check.target);
+  if (external) return pulumi.output(external.url.replace(/\/+$/, ""));
+  const declared = cfg.fleet.services.find((s) => s.name === check.target);
+  if (declared && (declared.type === "worker" || declared.type === "cron")) {
+    throw new Error(
+      `gates.smoke.checks[${index}].target: service "${check.target}" is a ${declared.type} and serves no HTTP; check a web or private service`,
+    );
+  }
+  const service = platform.services[check.target];
+  if (!service) {
+    throw new Error(
+      `gates.smoke.checks[${index}].target: "${check.target}" is not a deployed service or external target`,
+    );
+  }
+  return service.url.apply((u) => {
+    if (!u) {
+      throw new Error(
+        `gates.smoke.checks[${index}].target: service "${check.target}" has no URL on this platform; check a service that serves HTTP`,
+      );
+    }
+    return u.replace(/\/+$/, "");
+  });
+}
+
+function readCaFile(file: string): string {
+  try {
+    return fs.readFileSync(path.resolve(file), "utf8");
+  } catch (err) {
+    throw new Error(
+      `gates.smoke.caFile: cannot read ${file} (${(err as { code?: string }).code ?? err}); give a PEM file path relative to the project`,
+    );
+  }
+}
+
+export function buildPostDeployGates(parent: pulumi.Resource, args: PostDeployGatesArgs): PostDeployGates {
+  const cfg = args.config;
+  const smokeCfg = cfg.gates.smoke;
+  const ready = Object.values(args.platform.services).flatMap((s) => s.ready);
+  const out: PostDeployGates = {};
+
+  if (smokeCfg) {
+    const parts = smokeCfg.checks.map((check, i) =>
+      splitCheck(
+        check,
+        targetUrl(cfg, args.platform, check, i),
+        check.timeoutMs ?? smokeCfg.timeoutMs,
+        args.secrets,
+      ),
+    );
+    const secretBag = pulumi
+      .all(parts.map((p, i) => pulumi.all([smokeCfg.checks[i].name, p.secret])))
+      .apply((pairs) => Object.fromEntries(pairs.filter(([, s]) => Object.keys(s).length > 0)));
+    const rollbackTargets: Record<string, pulumi.Output<RollbackTarget>> = Object.fromEntries(
+      Object.values(args.platform.services).map((s) => [s.name, s.rollback]),
+    );
+    out.smoke = new SmokeSuite(
+      "smoke",
+      {
+        targets: [...new Set(smokeCfg.checks.map((c) => c.target))],
+        revision: args.revision,
+        checks: parts.map((p) => p.plain),
+        secrets: pulumi.secret(secretBag),
+        retries: smokeCfg.retries,
+        ca: smokeCfg.caFile ? readCaFile(smokeCfg.caFile) : undefined,
+        rollbackOnFailure: smokeCfg.rollbackOnFailure,
+        rollbackTargets,
+      },
+      args.rollback ?? platformRollback(cfg.platform.kind),
+      { parent, dependsOn: ready },
+    );
+  }
+
+  const integrity = cfg.gates.integrity;
+  if (integrity && args.pre.snapshot) {
+    out.verify = new IntegrityVerify(
+      "integrity-verify",
+      {
+        engine: integrity.engine,
+        connection: integrityConnection(cfg, args.secrets),
+        criticalTables: integrity.criticalTables,
+        revision: args.revision,
+        before: args.pre.snapshot.snapshot,
+        allowDrops: integrity.allowDrops,
+        expect: integrity.expect ?? {},
+      },
+      { parent, dependsOn: [...ready, ...(out.smoke ? [out.smoke] : [])] },
+    );
+  }
+  return out;
+}

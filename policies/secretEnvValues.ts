@@ -1,0 +1,60 @@
+/**
+ * Secret env values: a variable whose name says it holds a credential must get its value from
+ * a secret reference, so the value is encrypted in state and never printed. Reads the env set's
+ * `plainKeys` (declared keys whose value is NOT a secret reference); values are never read.
+ */
+import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { compilePatterns, configWithDefaults, stringList } from "./lib/config";
+import { stringListProp, stringProp } from "./lib/props";
+import { ENV_SET_TYPES } from "./lib/resourceTypes";
+
+export interface SecretEnvValuesConfig {
+  /** Env var names (regular expressions, case-insensitive) that look secret. */
+  secretNamePatterns: string[];
+  /** Names (regular expressions) that match a secret pattern but are public by design. */
+  allowPlainPatterns: string[];
+}
+
+export const DEFAULT_SECRET_NAME_PATTERNS = [
+  "(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIALS?|APIKEY|KEY|SALT|DSN)S?(_|$)",
+  "(^|_)(DATABASE|DB|POSTGRES|POSTGRESQL|PG|REDIS|MONGO|MONGODB|AMQP)_?UR[LI]$",
+];
+export const DEFAULT_ALLOW_PLAIN_PATTERNS = ["(^|_)PUBLIC(_|$)", "PUBLISHABLE"];
+
+const DEFAULTS: SecretEnvValuesConfig = {
+  secretNamePatterns: DEFAULT_SECRET_NAME_PATTERNS,
+  allowPlainPatterns: DEFAULT_ALLOW_PLAIN_PATTERNS,
+};
+
+export const secretEnvValues: ResourceValidationPolicy = {
+  name: "secret-env-values",
+  description:
+    "Env vars whose names look secret (TOKEN, SECRET, PASSWORD, KEY, database URLs...) must be secret values. Set the value with `pulumi config set --secret fleetgate:<key>` and write NAME: { secret: <key> } in the env set.",
+  enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      secretNamePatterns: stringList(
+        "Env var names (regular expressions, case-insensitive) that must hold secret values.",
+        DEFAULT_SECRET_NAME_PATTERNS,
+      ),
+      allowPlainPatterns: stringList(
+        "Env var names (regular expressions) that may stay plain although they match a secret pattern.",
+        DEFAULT_ALLOW_PLAIN_PATTERNS,
+      ),
+    },
+  },
+  validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
+    if (!ENV_SET_TYPES.includes(args.type)) return;
+    const cfg = configWithDefaults<SecretEnvValuesConfig>(args.getConfig, DEFAULTS);
+    const secretLike = compilePatterns("secret-env-values.secretNamePatterns", cfg.secretNamePatterns);
+    const allowed = compilePatterns("secret-env-values.allowPlainPatterns", cfg.allowPlainPatterns);
+    const setName = stringProp(args.props, "setName") ?? args.name;
+    for (const key of stringListProp(args.props, "plainKeys")) {
+      if (secretLike.some((p) => p.test(key)) && !allowed.some((p) => p.test(key))) {
+        report(
+          `env var ${key} of set "${setName}" has a plain value but its name looks secret; run \`pulumi config set --secret fleetgate:<key> <value>\` and write ${key}: { secret: <key> }`,
+        );
+      }
+    }
+  },
+};
