@@ -187,6 +187,15 @@ function forEachSecretRef(
   }
 }
 
+/** The config keys of every `{ secret: <key> }` reference in a (raw or parsed) config. */
+export function referencedSecretKeys(value: unknown): string[] {
+  const keys = new Set<string>();
+  forEachSecretRef(value, [], (ref) => {
+    if ("secret" in ref) keys.add((ref as { secret: string }).secret);
+  });
+  return [...keys].sort();
+}
+
 /** Rules that span fields; runs only once every field is well-formed. */
 export function crossFieldIssues(cfg: StackConfig, ctx: ConfigContext): ConfigIssue[] {
   const issues: ConfigIssue[] = [];

@@ -43,17 +43,18 @@ function plannedCheck(
   return planned;
 }
 
-export function monitorPlan(cfg: StackConfig): MonitorPlan {
+/**
+ * The stack's smoke checks as a plan: URLs from the config, secrets as slots. Shared by the
+ * monitor Lambda and `scripts/run-checks.ts` (the health-monitor workflow).
+ */
+export function checkPlan(cfg: StackConfig, severity: string): MonitorPlan {
   const smoke = cfg.gates.smoke;
-  if (!smoke)
-    throw new Error("alarms.monitor: the monitor runs the gates.smoke checks; declare gates.smoke.checks");
-  const monitor = cfg.alarms?.monitor;
-  if (!monitor) throw new Error("alarms.monitor is not set");
+  if (!smoke) throw new Error("gates.smoke: there are no smoke checks to run; declare gates.smoke.checks");
   const urls = targetBaseUrls(cfg);
   return {
     fleet: cfg.fleet.name,
     environment: cfg.fleet.environment,
-    severity: monitor.severity,
+    severity,
     retries: smoke.retries,
     checks: smoke.checks.map((c, i) => {
       const base = urls[c.target];
@@ -61,4 +62,12 @@ export function monitorPlan(cfg: StackConfig): MonitorPlan {
       return plannedCheck(c, i, base, smoke.timeoutMs);
     }),
   };
+}
+
+export function monitorPlan(cfg: StackConfig): MonitorPlan {
+  if (!cfg.gates.smoke)
+    throw new Error("alarms.monitor: the monitor runs the gates.smoke checks; declare gates.smoke.checks");
+  const monitor = cfg.alarms?.monitor;
+  if (!monitor) throw new Error("alarms.monitor is not set");
+  return checkPlan(cfg, monitor.severity);
 }

@@ -5,6 +5,7 @@
 import * as assert from "assert";
 import * as path from "path";
 import { validateStackConfig, parseStackConfig, ConfigError } from "../../config/load";
+import { referencedSecretKeys } from "../../config/schema";
 import { readStackFile } from "../../config/stack-file";
 import { REPO_ROOT } from "../support/engine";
 
@@ -244,7 +245,7 @@ describe("config: shipped stacks", () => {
     it(`Pulumi.${stack}.yaml is valid`, () => {
       const file = readStackFile(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`));
       // dev/prod read their secrets from config the operator sets (README); assume those are set.
-      const secretKeys = new Set([...file.context.secretKeys, ...referencedSecrets(file.raw)]);
+      const secretKeys = new Set([...file.context.secretKeys, ...referencedSecretKeys(file.raw)]);
       const r = validateStackConfig(file.raw, { secretKeys });
       assert.ok(r.ok, r.ok ? "" : r.issues.map((i) => `${i.path}: ${i.message}`).join("\n"));
     });
@@ -253,7 +254,7 @@ describe("config: shipped stacks", () => {
   for (const stack of ["dev", "prod"]) {
     it(`Pulumi.${stack}.yaml names the command for every secret it needs when they are not set`, () => {
       const file = readStackFile(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`));
-      const needed = referencedSecrets(file.raw);
+      const needed = referencedSecretKeys(file.raw);
       assert.ok(needed.length > 0);
       const r = validateStackConfig(file.raw, { secretKeys: new Set() });
       assert.ok(!r.ok);
@@ -266,17 +267,3 @@ describe("config: shipped stacks", () => {
     });
   }
 });
-
-function referencedSecrets(value: unknown): string[] {
-  const found = new Set<string>();
-  const walk = (v: unknown) => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === "object") {
-      if ("secret" in v && typeof (v as { secret: unknown }).secret === "string")
-        found.add((v as { secret: string }).secret);
-      Object.values(v).forEach(walk);
-    }
-  };
-  walk(value);
-  return [...found];
-}

@@ -6,7 +6,7 @@
  * - `projectStack(...)`: a `test-*` stack of this very project (index.ts through the language host),
  *   with its config written to a gitignored Pulumi.test-*.yaml.
  */
-import { execFileSync } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -47,6 +47,8 @@ export function engineEnv(stateDir: string, extra: Record<string, string> = {}):
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+    // The suite type-checks once (tsc --noEmit); the language host need not do it per run.
+    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
     ...extra,
   };
 }
@@ -70,6 +72,42 @@ export function runPulumi(
     const err = e as { status?: number; stdout?: string; stderr?: string };
     return { code: err.status ?? 1, output: `${err.stdout ?? ""}${err.stderr ?? ""}` };
   }
+}
+
+/**
+ * Runs a command without blocking the event loop, so servers in the test's own process (the
+ * Render double, HTTP fixtures) can answer while it runs. Never throws; kills it on timeout.
+ */
+export function runAsync(
+  command: string,
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
+): Promise<{ code: number; output: string; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      cwd: opts.cwd,
+      env: { ...process.env, ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => ((stdout += d.toString("utf8")), (output += d.toString("utf8"))));
+    child.stderr.on("data", (d: Buffer) => ((stderr += d.toString("utf8")), (output += d.toString("utf8"))));
+    const timer = setTimeout(() => child.kill("SIGTERM"), opts.timeoutMs ?? 300_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, output, stdout, stderr });
+    });
+  });
+}
+
+/** `pulumi <args> --non-interactive` without blocking the event loop (see runAsync). */
+export function runPulumiAsync(
+  args: string[],
+  opts: { cwd: string; env: Record<string, string>; timeoutMs?: number },
+): Promise<{ code: number; output: string }> {
+  return runAsync("pulumi", [...args, "--non-interactive"], opts);
 }
 
 /** Reads the stack's checkpoint (the plaintext state file) from a file backend. */

@@ -1,0 +1,35 @@
+/**
+ * Rolls a Render service back to the deploy that was live before the last fleetgate deploy
+ * (the `rollback` target each DeployedService exposes). Used by the smoke gate and by hand.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { RollbackTarget } from "../../components/platform";
+import { DEFAULT_API_KEY_CONFIG, renderApiKey } from "./credentials";
+import { DEFAULT_WAIT, startRollback, waitForDeploy, WaitOptions } from "./deploys";
+
+/**
+ * Returns a one-line description of what was rolled back; throws when there is nothing to roll
+ * back to or the rollback deploy does not go live. The API key comes from `config`
+ * (`fleetgate:renderApiKey`) or RENDER_API_KEY.
+ */
+export async function rollback(
+  target: RollbackTarget,
+  config?: pulumi.dynamic.Config,
+  wait: WaitOptions = DEFAULT_WAIT,
+): Promise<string> {
+  if (target.platform !== "render") throw new Error(`render rollback got a ${target.platform} target`);
+  if (!target.previousDeployId) {
+    throw new Error(
+      `service ${target.serviceId} has no previous deploy to roll back to (it was deployed once)`,
+    );
+  }
+  const s = { baseUrl: target.baseUrl, apiKey: renderApiKey(DEFAULT_API_KEY_CONFIG, config) };
+  const d = await startRollback(s, target.serviceId, target.previousDeployId);
+  const status = await waitForDeploy(s, target.serviceId, d.id, wait);
+  if (status !== "live") {
+    throw new Error(
+      `rollback of ${target.serviceId} to ${target.previousDeployId} ended with status "${status}" (deploy ${d.id})`,
+    );
+  }
+  return `rolled back ${target.serviceId} to ${target.previousDeployId} (deploy ${d.id} is live)`;
+}

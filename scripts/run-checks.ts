@@ -1,0 +1,91 @@
+/**
+ * Runs a stack's smoke checks once, outside `pulumi up`: the health-monitor workflow calls it
+ * every 12 hours. Same check definitions and library as the deploy gate and the monitor Lambda.
+ *
+ *   npx ts-node scripts/run-checks.ts --stack <name> [--dir <project dir>]
+ *
+ * Secret values (API keys, signing secrets) come from the environment as
+ * FLEETGATE_SECRET_<KEY> (the config key in upper snake case, e.g. smokeApiKey →
+ * FLEETGATE_SECRET_SMOKE_API_KEY), else from `pulumi config get fleetgate:<key>` of the stack.
+ * Prints the result table; exits 1 when a check fails, 2 on bad usage or config.
+ */
+import { execFileSync } from "child_process";
+import * as path from "path";
+import { checkPlan } from "../components/monitor/plan";
+import { validateStackConfig } from "../config/load";
+import { referencedSecretKeys } from "../config/schema";
+import { readStackFile } from "../config/stack-file";
+import { runMonitor } from "../lambda/monitor/handler";
+
+export function secretEnvName(key: string): string {
+  return `FLEETGATE_SECRET_${key
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/[^A-Za-z0-9]/g, "_")
+    .toUpperCase()}`;
+}
+
+function usage(message: string): never {
+  console.error(
+    `run-checks: ${message}\nusage: npx ts-node scripts/run-checks.ts --stack <name> [--dir <project dir>]`,
+  );
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): { stack: string; dir: string } {
+  let stack: string | undefined;
+  let dir = path.resolve(__dirname, "..");
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    if ((flag === "--stack" || flag === "--dir") && (!value || value.startsWith("--")))
+      usage(`${flag} needs a value`);
+    if (flag === "--stack") stack = argv[++i];
+    else if (flag === "--dir") dir = path.resolve(argv[++i]);
+    else usage(`unknown argument "${flag}"`);
+  }
+  if (!stack) usage("--stack is required");
+  return { stack, dir };
+}
+
+async function main() {
+  const { stack, dir } = parseArgs(process.argv.slice(2));
+  const file = readStackFile(path.join(dir, `Pulumi.${stack}.yaml`));
+  const result = validateStackConfig(file.raw, {
+    // Secrets come from the environment or the stack at run time; a missing one fails its check run.
+    secretKeys: new Set([...file.context.secretKeys, ...referencedSecretKeys(file.raw)]),
+  });
+  if (!result.ok)
+    usage(
+      `Pulumi.${stack}.yaml is invalid:\n${result.issues.map((i) => `  - ${i.path}: ${i.message}`).join("\n")}`,
+    );
+  const plan = checkPlan(result.config, result.config.alarms?.monitor?.severity ?? "P2");
+  const report = await runMonitor(plan, {
+    loadSecrets: async (keys) => Object.fromEntries(keys.map((k) => [k, secretValue(k, stack, dir)])),
+    publish: async (n) => console.log(`${n.subject}\n${n.message}`),
+  });
+  if (report.ok) console.log(`${report.summary}`);
+  process.exit(report.ok ? 0 : 1);
+}
+
+function secretValue(key: string, stack: string, dir: string): string {
+  const fromEnv = process.env[secretEnvName(key)];
+  if (fromEnv) return fromEnv;
+  try {
+    return execFileSync("pulumi", ["config", "get", `fleetgate:${key}`, "--stack", stack], {
+      cwd: dir,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    }).replace(/\n$/, "");
+  } catch {
+    throw new Error(
+      `secret "${key}" is neither in ${secretEnvName(key)} nor readable with pulumi config get`,
+    );
+  }
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(`run-checks: ${(e as Error).message}`);
+    process.exit(2);
+  });
+}

@@ -1,0 +1,197 @@
+/**
+ * The render platform through the real Pulumi engine: this project (`index.ts`) runs as a
+ * `test-render-*` stack against the Render double. One stack goes through preview, up, a config
+ * change, a failing service and its convergence, refresh drift and destroy; after each step the
+ * double's state is checked, and a canary secret must never appear in the engine's output or in
+ * the plaintext of the state file.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { engineEnv, readStateFile, REPO_ROOT, runPulumiAsync, tempDir } from "../support/engine";
+import { RenderDouble } from "../support/render-double";
+
+const KEY = "rnd_engine_test_key";
+const CANARY = "canary-engine-0d5e1f-secret";
+const CANARY_2 = "canary-engine-second-77aa";
+
+describe("render platform through the engine", function () {
+  this.timeout(600_000);
+  // Each step builds on the stack the previous one left.
+  this.bail(true);
+  const stack = `test-render-${process.pid}-${Date.now().toString(36)}`;
+  const stackFile = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
+  let dir: string;
+  let env: Record<string, string>;
+  let render: RenderDouble;
+  let savedKey: string | undefined;
+  const outputs: string[] = [];
+  const names = ["gw", "engine", "email", "scheduler"].map((n) => `rt-${n}`);
+
+  // The double lives in this process: the CLI must run without blocking the event loop.
+  const pulumi = async (...args: string[]) => {
+    const r = await runPulumiAsync([...args, "--stack", stack], { cwd: REPO_ROOT, env });
+    outputs.push(r.output);
+    return r;
+  };
+  const ok = async (...args: string[]) => {
+    const r = await pulumi(...args);
+    assert.strictEqual(r.code, 0, `pulumi ${args.join(" ")} failed:\n${r.output}`);
+    return r.output;
+  };
+
+  function fleet(vars: Record<string, unknown>, gwEnv: Record<string, unknown> = {}) {
+    return {
+      name: "rt",
+      environment: "test",
+      services: names.map((name, i) => ({
+        name,
+        type: i === 0 ? "web" : "worker",
+        image: "ghcr.io/acme/api:1.0.0",
+        ...(i === 0 ? { healthCheckPath: "/health", env: gwEnv } : {}),
+      })),
+      envSets: [{ name: "backend", services: names, vars }],
+    };
+  }
+
+  function writeConfig(fleetConfig: object) {
+    const doc = YAML.parse(fs.readFileSync(stackFile, "utf8")) ?? {};
+    doc.config = {
+      ...doc.config,
+      "fleetgate:platform": {
+        kind: "render",
+        baseUrl: render.url,
+        ownerId: "tea-enginetest",
+        requestsPerSecond: 200,
+      },
+      "fleetgate:fleet": fleetConfig,
+    };
+    fs.writeFileSync(stackFile, YAML.stringify(doc));
+  }
+
+  const id = (name: string) => render.serviceByName(name)!.id;
+  /** The stack's outputs, read from the state file (quicker than `pulumi stack output`). */
+  const stackOutputs = () => {
+    const state = JSON.parse(readStateFile(dir, "fleetgate", stack));
+    const root = state.checkpoint.latest.resources.find(
+      (r: { type: string }) => r.type === "pulumi:pulumi:Stack",
+    );
+    return root.outputs;
+  };
+
+  before(async () => {
+    render = await RenderDouble.start({ apiKey: KEY, deployPhaseMs: 20 });
+    dir = tempDir("render-engine");
+    // Transpile only: faster, and a type error elsewhere in the tree does not stop this test.
+    env = engineEnv(dir, { PULUMI_NODEJS_TRANSPILE_ONLY: "true" });
+    // The API key reaches the providers through the stack's secret config, not the environment.
+    delete env.RENDER_API_KEY;
+    savedKey = process.env.RENDER_API_KEY;
+    delete process.env.RENDER_API_KEY;
+    await ok("stack", "init");
+    await ok("config", "set", "--secret", "fleetgate:renderApiKey", KEY);
+    await ok("config", "set", "--secret", "fleetgate:canarySecret", CANARY);
+  });
+
+  after(async () => {
+    if (savedKey !== undefined) process.env.RENDER_API_KEY = savedKey;
+    await render.close();
+    fs.rmSync(stackFile, { force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  afterEach(function () {
+    // Whatever happened, the canary never reaches the engine's output or the state's plaintext.
+    for (const out of outputs) {
+      assert.ok(!out.includes(CANARY) && !out.includes(CANARY_2), `a canary value was printed:\n${out}`);
+    }
+    const state = readStateFile(dir, "fleetgate", stack);
+    assert.ok(!state.includes(CANARY) && !state.includes(CANARY_2), "a canary value is in the state file");
+    assert.ok(!state.includes(KEY), "the API key is in the state file");
+    if (this.currentTest?.state === "failed") console.log(outputs.slice(-2).join("\n----\n"));
+  });
+
+  it("deploys the fleet: services, complete sets, live deploys", async () => {
+    writeConfig(
+      fleet({ NODE_ENV: "production", LOG_LEVEL: "info", CANARY_SECRET: { secret: "canarySecret" } }),
+    );
+    await ok("up", "--yes", "--skip-preview");
+    for (const n of names) {
+      assert.deepStrictEqual(render.envOf(id(n)), {
+        NODE_ENV: "production",
+        LOG_LEVEL: "info",
+        CANARY_SECRET: CANARY,
+      });
+      const [latest] = render.deploysOf(id(n));
+      assert.strictEqual(latest.status, "live", `deploy of ${n}`);
+      assert.strictEqual(latest.trigger, "api");
+    }
+    assert.deepStrictEqual(stackOutputs().serviceUrls, { "rt-gw": "https://rt-gw.onrender.com" });
+  });
+
+  it("keeps a key set by hand, removes a key dropped from config everywhere, diffs without values", async () => {
+    render.setEnvVar(id(names[1]), "SET_BY_HAND", "hand-made");
+    await ok("config", "set", "--secret", "fleetgate:canarySecret", CANARY_2);
+    writeConfig(
+      fleet({ NODE_ENV: "production", CANARY_SECRET: { secret: "canarySecret" } }, { PORT: "8080" }),
+    );
+    // The diff names the env set and shows its values only as [secret].
+    const preview = await ok("preview", "--diff");
+    assert.match(preview, /~ pulumi-nodejs:dynamic\/render:EnvVarSet: \(update\)/);
+    assert.match(preview, /values\s*: \[secret\]/);
+    const deploysBefore = render.deploysOf(id(names[2])).length;
+    await ok("up", "--yes", "--skip-preview");
+    for (const n of names) {
+      const expected: Record<string, string> = { NODE_ENV: "production", CANARY_SECRET: CANARY_2 };
+      if (n === names[0]) expected.PORT = "8080";
+      if (n === names[1]) expected.SET_BY_HAND = "hand-made";
+      assert.deepStrictEqual(render.envOf(id(n)), expected, `set of ${n}`);
+    }
+    assert.strictEqual(render.deploysOf(id(names[2])).length, deploysBefore + 1, "an env change redeploys");
+    assert.deepStrictEqual(stackOutputs().foreignKeys.backend[names[1]], ["SET_BY_HAND"]);
+  });
+
+  it("a 500 on the third of four services fails naming it; the others are complete; re-running converges", async () => {
+    const third = names[2];
+    render.addFault({ method: "PUT", path: `/services/${id(third)}/env-vars`, status: 500, times: Infinity });
+    writeConfig(fleet({ NODE_ENV: "staging", CANARY_SECRET: { secret: "canarySecret" } }, { PORT: "8080" }));
+    const failed = await pulumi("up", "--yes", "--skip-preview");
+    assert.notStrictEqual(failed.code, 0);
+    assert.match(
+      failed.output,
+      new RegExp(`service "${third}" \\(${id(third)}\\): Render API PUT \\S+ answered 500`),
+    );
+    for (const n of names.filter((x) => x !== third))
+      assert.strictEqual(render.envOf(id(n)).NODE_ENV, "staging", n);
+    assert.strictEqual(render.envOf(id(third)).NODE_ENV, "production");
+    render.clearFaults();
+    await ok("up", "--yes", "--skip-preview");
+    for (const n of names) assert.strictEqual(render.envOf(id(n)).NODE_ENV, "staging", n);
+    assert.strictEqual(render.envOf(id(names[1])).SET_BY_HAND, "hand-made");
+  });
+
+  it("refresh reports drift and the next up restores the declared value", async () => {
+    render.setEnvVar(id(names[3]), "NODE_ENV", "changed-by-hand");
+    render.patchServiceByHand(id(names[0]), { serviceDetails: { healthCheckPath: "/changed" } });
+    const refresh = await ok("refresh", "--yes", "--diff");
+    assert.match(
+      refresh,
+      /~ .*render:EnvVarSet|render:EnvVarSet.*update|~\s+pulumi-nodejs:dynamic\/render:EnvVarSet/,
+    );
+    assert.match(refresh, /healthCheckPath/);
+    await ok("up", "--yes", "--skip-preview");
+    assert.strictEqual(render.envOf(id(names[3])).NODE_ENV, "staging");
+    assert.strictEqual(render.serviceByName(names[0])!.serviceDetails.healthCheckPath, "/health");
+    // Converged: nothing left to change (no perpetual diff from normalized images or outputs).
+    await ok("preview", "--expect-no-changes");
+  });
+
+  it("destroy deletes every service", async () => {
+    await ok("destroy", "--yes", "--skip-preview");
+    assert.deepStrictEqual(
+      [...render.services.values()].filter((s) => s.ownerId === "tea-enginetest").map((s) => s.name),
+      [],
+    );
+  });
+});
