@@ -73,9 +73,9 @@ export async function pushEnvVars(
 
 /** Names the keys that differ between two sets (never their values). */
 export function describeDifference(expected: Record<string, string>, actual: Record<string, string>): string {
-  const missing = Object.keys(expected).filter((k) => !(k in actual));
-  const extra = Object.keys(actual).filter((k) => !(k in expected));
-  const changed = Object.keys(expected).filter((k) => k in actual && actual[k] !== expected[k]);
+  const missing = Object.keys(expected).filter((k) => !Object.hasOwn(actual, k));
+  const extra = Object.keys(actual).filter((k) => !Object.hasOwn(expected, k));
+  const changed = Object.keys(expected).filter((k) => Object.hasOwn(actual, k) && actual[k] !== expected[k]);
   const parts = [
     missing.length ? `missing ${missing.sort().join(", ")}` : "",
     extra.length ? `unexpected ${extra.sort().join(", ")}` : "",
