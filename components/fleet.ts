@@ -5,8 +5,20 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { unpinnedReason } from "../config/image";
+import { ledgerFile } from "../lib/ledger/path";
 import { StackConfig } from "../config/schema";
-import { buildLocalPlatform } from "./local";
+import { Alarms } from "./alarms";
+import { CiPipeline } from "./ci";
+import { buildDeployPost, buildDeployPre, DeployPost, DeployPre, enforceErrorBudget } from "./deploy";
+import {
+  buildPostDeployGates,
+  buildPreDeployGates,
+  platformRollback,
+  PostDeployGates,
+  PreDeployGates,
+} from "./gates";
+import { buildLocalPlatform, localStateDir } from "./local";
+import { localGeneratedSecrets } from "./local/secrets";
 import { PlatformBuilder, PlatformResult } from "./platform";
 import { buildRenderPlatform } from "./render";
 import { fleetRevision } from "./revision";
@@ -32,8 +44,23 @@ export class Fleet extends pulumi.ComponentResource {
   /** Per env-var set, per service: keys found on the platform that the set does not own. */
   public readonly foreignKeys: pulumi.Output<Record<string, Record<string, string[]>>>;
   public readonly platform: PlatformResult;
+  /** The deploy gates (absent parts are not configured); e.g. `gates.post.smoke?.table`. */
+  public readonly gates: { pre: PreDeployGates; post: PostDeployGates };
+  /** Alarms, health monitor and Prometheus rules, when the stack has an `alarms` section. */
+  public readonly alarms?: Alarms;
+  /** Workflows, environment and branch protection, when the stack has a `ci` section. */
+  public readonly ci?: CiPipeline;
+  /** Backup, post-deploy watch and evidence record (components/deploy.ts), when configured. */
+  public readonly deploy: { pre: DeployPre; post: DeployPost };
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    // The error-budget freeze refuses new images before anything is registered (docs/deploy-features.md).
+    const stack = pulumi.getStack();
+    const projectDir = process.cwd();
+    const localDir =
+      args.config.platform.kind === "local" ? localStateDir(args.config, projectDir, stack) : undefined;
+    const ledger = ledgerFile(projectDir, stack, args.config.gates.ledger?.path, localDir);
+    const freeze = enforceErrorBudget(args.config, ledger, stack);
     super("fleetgate:fleet:Fleet", name, {}, opts);
     const cfg = args.config;
     // The schema already refused unpinned images; this guards callers that build a Fleet from
@@ -43,14 +70,45 @@ export class Fleet extends pulumi.ComponentResource {
       if (reason) throw new Error(`fleet.services[${i}].image: ${reason}`);
     });
     this.revision = fleetRevision(cfg.fleet);
-    const secrets = args.secrets ?? secretResolver();
+    // The local stack generates its own secrets (API keys, signing secrets) once, kept in state.
+    const generated = cfg.platform.kind === "local" ? localGeneratedSecrets(this, cfg) : undefined;
+    const secrets = args.secrets ?? secretResolver({ generated });
 
+    // Deploy gates (components/gates.ts, docs/gates.md): snapshot before, smoke + verify after.
+    const preGates = buildPreDeployGates(this, { config: cfg, secrets, revision: this.revision });
+    const deployArgs = {
+      config: cfg,
+      secrets,
+      revision: this.revision,
+      stack,
+      projectDir,
+      ledgerFile: ledger,
+      freeze,
+    };
+    const deployPre = buildDeployPre(this, deployArgs);
     this.platform = PLATFORMS[cfg.platform.kind](this, {
       config: cfg,
       secrets,
       revision: this.revision,
-      before: [],
+      before: [...preGates.before, ...deployPre.before],
     });
+    const postGates = buildPostDeployGates(this, {
+      config: cfg,
+      secrets,
+      revision: this.revision,
+      platform: this.platform,
+      pre: preGates,
+    });
+    this.gates = { pre: preGates, post: postGates };
+    // Post-deploy watch, then the evidence record (after every gate passed).
+    const deployPost = buildDeployPost(this, {
+      ...deployArgs,
+      platform: this.platform,
+      pre: deployPre,
+      gates: postGates,
+      rollback: platformRollback(cfg.platform.kind),
+    });
+    this.deploy = { pre: deployPre, post: deployPost };
 
     this.serviceUrls = pulumi
       .all(Object.values(this.platform.services).map((s) => pulumi.all([s.name, s.url])))
@@ -58,6 +116,29 @@ export class Fleet extends pulumi.ComponentResource {
     this.foreignKeys = pulumi
       .all(Object.entries(this.platform.envSets).map(([set, r]) => pulumi.all([set, r.foreignKeys])))
       .apply((pairs) => Object.fromEntries(pairs));
+
+    // CI workflows, environments and branch protection (components/ci, docs/ci.md).
+    if (cfg.ci) {
+      this.ci = new CiPipeline(
+        `${name}-ci`,
+        {
+          ci: cfg.ci,
+          environment: cfg.fleet.environment,
+          secrets,
+          source: `Pulumi.${pulumi.getStack()}.yaml`,
+        },
+        { parent: this },
+      );
+    }
+
+    // Alarms, the health monitor and Prometheus rules (components/alarms, docs/alarms.md).
+    if (cfg.alarms) {
+      this.alarms = new Alarms(
+        `${name}-alarms`,
+        { config: cfg, secrets, services: this.platform.services },
+        { parent: this },
+      );
+    }
 
     this.registerOutputs({
       revision: this.revision,

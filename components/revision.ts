@@ -1,5 +1,6 @@
 /**
- * The fleet revision: a hash of every service's image reference and env-var declarations.
+ * The fleet revision: a hash of every service's image reference, env-var declarations and the
+ * settings that change what runs (docker command, pre-deploy command, local command).
  * Gates that must run once per deploy (integrity snapshot, smoke suite, backup) take it as an
  * input, so they re-run exactly when something that is deployed changes.
  */
@@ -15,7 +16,12 @@ export function fleetRevision(fleet: FleetConfig): string {
   const canonical = {
     services: [...fleet.services]
       .sort((a, b) => a.name.localeCompare(b.name))
-      .map((s) => ({ name: s.name, image: normalizeImageRef(s.image), env: sortKeys(s.env) })),
+      .map((s) => ({
+        name: s.name,
+        image: normalizeImageRef(s.image),
+        env: sortKeys(s.env),
+        run: { dockerCommand: s.dockerCommand, preDeployCommand: s.preDeployCommand, local: s.local },
+      })),
     envSets: [...fleet.envSets]
       .sort((a, b) => a.name.localeCompare(b.name))
       .map((e) => ({ name: e.name, services: [...e.services].sort(), vars: sortKeys(e.vars) })),
