@@ -13,6 +13,7 @@ import { buildDeployPost, buildDeployPre, DeployPost, DeployPre, enforceErrorBud
 import {
   buildPostDeployGates,
   buildPreDeployGates,
+  buildWaveGates,
   platformRollback,
   PostDeployGates,
   PreDeployGates,
@@ -86,11 +87,14 @@ export class Fleet extends pulumi.ComponentResource {
       freeze,
     };
     const deployPre = buildDeployPre(this, deployArgs);
+    const waveGates = buildWaveGates(this, { config: cfg, secrets, revision: this.revision });
     this.platform = PLATFORMS[cfg.platform.kind](this, {
       config: cfg,
       secrets,
       revision: this.revision,
       before: [...preGates.before, ...deployPre.before],
+      // Per-wave smoke suites (docs/waves.md): wave n deploys only after wave n-1 passed its checks.
+      beforeWave: waveGates.beforeWave,
     });
     const postGates = buildPostDeployGates(this, {
       config: cfg,
@@ -98,6 +102,7 @@ export class Fleet extends pulumi.ComponentResource {
       revision: this.revision,
       platform: this.platform,
       pre: preGates,
+      waves: waveGates,
     });
     this.gates = { pre: preGates, post: postGates };
     // Post-deploy watch, then the evidence record (after every gate passed).

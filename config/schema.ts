@@ -20,6 +20,7 @@ import {
 } from "./deploy";
 import { DEFAULT_FLOATING_TAGS, unpinnedReason } from "./image";
 import { integrityConfig } from "./integrity";
+import { waveIssues } from "./waves";
 import {
   durationSeconds,
   envVarName,
@@ -72,6 +73,8 @@ export const serviceConfig = z.strictObject({
   url: httpUrl.optional(),
   /** Deploy wave: lower waves deploy (and pass their checks) first. */
   wave: z.number().int().min(0, "must be 0 or more").default(0),
+  /** Services this one deploys after (each one wave later than the latest of them); see docs/waves.md. */
+  after: z.array(resourceName).optional(),
   /** How to run the service on the local platform. Required when platform.kind is local. */
   local: localRunConfig.optional(),
 });
@@ -91,6 +94,13 @@ export const externalTargetConfig = z.strictObject({
   url: httpUrl,
   /** Where it lives (fly.io, supabase, ...), for the reader. */
   platform: z.string().optional(),
+  /** Health path for a Route 53 health check when `alarms.services` names this target. */
+  healthCheckPath: httpPath.optional(),
+});
+
+export const rolloutConfig = z.strictObject({
+  /** Services scaled to 0 before the first wave deploys and back to `instances` after their own deploy. */
+  scaleDown: z.array(resourceName).default([]),
 });
 
 export const fleetConfig = z.strictObject({
@@ -98,10 +108,13 @@ export const fleetConfig = z.strictObject({
   environment: z.string().regex(/^[a-z][a-z0-9-]*$/, "must be a lower-case environment name such as dev"),
   /** Extra tags this stack treats as floating (never pinned). */
   floatingTags: z.array(z.string().min(1)).default(DEFAULT_FLOATING_TAGS),
-  services: z.array(serviceConfig).min(1, "must declare at least one service"),
+  /** May be empty only for a fleet that deploys nothing and watches `externalTargets` (HotDash). */
+  services: z.array(serviceConfig).default([]),
   envSets: z.array(envSetConfig).default([]),
   /** Endpoints fleetgate does not deploy but checks and monitors. */
   externalTargets: z.array(externalTargetConfig).default([]),
+  /** Scale-down/up of named services around a rollout (docs/waves.md). */
+  rollout: rolloutConfig.optional(),
 });
 export type FleetConfig = z.infer<typeof fleetConfig>;
 
@@ -204,6 +217,12 @@ export function crossFieldIssues(cfg: StackConfig, ctx: ConfigContext): ConfigIs
   const { fleet } = cfg;
 
   const serviceNames = fleet.services.map((s) => s.name);
+  if (fleet.services.length === 0 && fleet.externalTargets.length === 0) {
+    add(
+      ["fleet", "services"],
+      "must declare at least one service, or at least one externalTargets entry for a fleet that only monitors",
+    );
+  }
   for (const d of duplicates(serviceNames)) {
     const i = serviceNames.lastIndexOf(d);
     add(
@@ -317,6 +336,7 @@ export function crossFieldIssues(cfg: StackConfig, ctx: ConfigContext): ConfigIs
 
   for (const issue of alarmsStackIssues(cfg)) add(issue.path, issue.message);
   for (const issue of deployConfigIssues(cfg)) add(issue.path, issue.message);
+  for (const issue of waveIssues(fleet)) add(issue.path, issue.message);
 
   forEachSecretRef(cfg, [], (ref, path) => {
     if ("secret" in ref) {

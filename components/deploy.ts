@@ -1,0 +1,290 @@
+/**
+ * Deploy features of issue 10 (docs/deploy-features.md), wired around the gates of
+ * components/gates.ts:
+ * - before anything is registered: the error-budget freeze (`enforceErrorBudget`);
+ * - pre-deploy (in `PlatformArgs.before`): the Backup and the watch's baseline;
+ * - post-deploy, after the smoke suite and integrity verify: the PostDeployWatch, then the
+ *   EvidenceRecord (ledger line + success notification) and its optional S3 copy.
+ */
+import * as path from "path";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../config/schema";
+import type { LedgerContext } from "../lib/ledger/context";
+import { readRecords } from "../lib/ledger/file";
+import type { Webhook } from "../lib/ledger/notify";
+import type { RecordedCheck } from "../lib/ledger/record";
+import { FreezeDecision, freezeDecision, FreezeError } from "../lib/slo/freeze";
+import { Backup } from "../providers/backup/backup";
+import { backupRevision } from "../providers/backup/revision";
+import type { RollbackFn } from "../providers/checks/rollback";
+import { EvidenceRecord, LedgerTarget } from "../providers/ledger/evidenceRecord";
+import { WatchBaseline } from "../providers/watch/baseline";
+import type { WatchTarget } from "../providers/watch/sample";
+import { PostDeployWatch } from "../providers/watch/watch";
+import { PostDeployGates } from "./gates";
+import { PlatformResult } from "./platform";
+import { SecretResolver } from "./secrets";
+
+export interface DeployFeaturesArgs {
+  config: StackConfig;
+  secrets: SecretResolver;
+  /** The fleet revision. */
+  revision: string;
+  /** Pulumi stack name. */
+  stack: string;
+  /** Directory relative paths of the config resolve against (the project). */
+  projectDir: string;
+  /** The ledger file (see `ledgerPath`). */
+  ledgerFile: string;
+  /** The freeze decision of this run (`enforceErrorBudget`), recorded when overridden. */
+  freeze?: FreezeDecision;
+}
+
+export interface DeployPre {
+  /** Resources the platform must wait for. */
+  before: pulumi.Resource[];
+  backup?: Backup;
+  baseline?: WatchBaseline;
+  /** The ledger context gates use to record their own failures (undefined: no ledger). */
+  evidence?: pulumi.Output<LedgerContext>;
+}
+
+export interface DeployPost {
+  watch?: PostDeployWatch;
+  evidence?: EvidenceRecord;
+  s3Object?: aws.s3.BucketObjectv2;
+}
+
+/**
+ * Throws a FreezeError when the error budget is spent and new images would ship (see
+ * lib/slo/freeze.ts); warns and returns the decision when the override lets it through.
+ */
+export function enforceErrorBudget(
+  cfg: StackConfig,
+  ledgerFile: string,
+  stack: string,
+  now = new Date(),
+): FreezeDecision {
+  if (!cfg.gates.errorBudget) return { frozen: false, newImages: [] };
+  const { records } = readRecords(ledgerFile);
+  const decision = freezeDecision(cfg, records, stack, now);
+  if (decision.frozen) throw new FreezeError(decision.message!);
+  if (decision.overridden) pulumi.log.warn(decision.message!);
+  return decision;
+}
+
+/** The ledger is written when any of ledger, notifications or errorBudget is configured. */
+export function ledgerEnabled(cfg: StackConfig): boolean {
+  return Boolean(cfg.gates.ledger || cfg.gates.notifications || cfg.gates.errorBudget);
+}
+
+function webhooksOf(cfg: StackConfig, secrets: SecretResolver): pulumi.Output<Webhook[]> {
+  const hooks = cfg.gates.notifications?.webhooks ?? [];
+  return pulumi.all(
+    hooks.map((w) =>
+      pulumi.all([w.name, secrets.value(w.url), w.on]).apply(([name, url, on]) => ({ name, url, on })),
+    ),
+  );
+}
+
+function ledgerTarget(args: DeployFeaturesArgs): LedgerTarget {
+  const cfg = args.config;
+  return {
+    file: args.ledgerFile,
+    stack: args.stack,
+    fleet: cfg.fleet.name,
+    environment: cfg.fleet.environment,
+    revision: args.revision,
+    images: Object.fromEntries(cfg.fleet.services.map((s) => [s.name, s.image])),
+    ...(args.freeze?.overridden ? { freezeOverride: args.freeze.overridden } : {}),
+  };
+}
+
+/** Services the watch samples: the configured list, or every web/private service with a health path. */
+export function watchedServices(cfg: StackConfig): StackConfig["fleet"]["services"] {
+  const listed = cfg.gates.watch?.services;
+  return cfg.fleet.services.filter((s) =>
+    listed
+      ? listed.includes(s.name)
+      : (s.type === "web" || s.type === "private") && s.healthCheckPath !== undefined,
+  );
+}
+
+/**
+ * The URL of a running service known before the deploy: the configured `url`, the local
+ * platform's loopback port, or Render's default `https://<name>.onrender.com`.
+ */
+export function preDeployUrl(cfg: StackConfig, s: StackConfig["fleet"]["services"][number]): string {
+  const base =
+    s.url ??
+    (cfg.platform.kind === "local" && s.local
+      ? `http://127.0.0.1:${s.local.port}`
+      : `https://${s.name}.onrender.com`);
+  return `${base.replace(/\/+$/, "")}${s.healthCheckPath ?? "/"}`;
+}
+
+export function buildDeployPre(parent: pulumi.Resource, args: DeployFeaturesArgs): DeployPre {
+  const cfg = args.config;
+  const out: DeployPre = { before: [] };
+  if (ledgerEnabled(cfg)) {
+    const timeoutMs = cfg.gates.notifications?.timeoutMs ?? 5000;
+    out.evidence = webhooksOf(cfg, args.secrets).apply((webhooks) => ({
+      ...ledgerTarget(args),
+      webhooks,
+      notifyTimeoutMs: timeoutMs,
+    }));
+  }
+  const backup = cfg.gates.backup;
+  if (backup) {
+    const connection = backup.connection ?? cfg.gates.integrity?.connection;
+    if (connection === undefined)
+      throw new Error("gates.backup.connection: is required; set { secret: databaseUrl }");
+    out.backup = new Backup(
+      "backup",
+      {
+        engine: backup.engine,
+        connection: args.secrets.value(connection),
+        directory: path.resolve(
+          args.projectDir,
+          backup.directory ?? path.join(".fleetgate", "backups", args.stack),
+        ),
+        stack: args.stack,
+        revision: backupRevision(cfg.fleet, backup.services),
+        timeoutSeconds: backup.timeoutSeconds,
+        keep: backup.keep,
+        evidence: out.evidence,
+      },
+      { parent },
+    );
+    out.before.push(out.backup);
+  }
+  const watch = cfg.gates.watch;
+  if (watch) {
+    out.baseline = new WatchBaseline(
+      "watch-baseline",
+      {
+        targets: watchedServices(cfg).map((s) => ({ service: s.name, url: preDeployUrl(cfg, s) })),
+        revision: args.revision,
+        samples: watch.baselineSamples,
+        requestTimeoutMs: watch.requestTimeoutMs,
+      },
+      { parent },
+    );
+    out.before.push(out.baseline);
+  }
+  return out;
+}
+
+export interface DeployPostArgs extends DeployFeaturesArgs {
+  platform: PlatformResult;
+  pre: DeployPre;
+  gates: PostDeployGates;
+  /** The platform's rollback (components/gates.ts `platformRollback`). */
+  rollback: RollbackFn;
+}
+
+/** The checks an evidence record lists: each smoke check, then the integrity verify (it passed, or the update stopped). */
+function recordedChecks(gates: PostDeployGates): pulumi.Output<RecordedCheck[]> {
+  const smoke: pulumi.Output<RecordedCheck[]> = gates.smoke ? gates.smoke.results : pulumi.output([]);
+  if (!gates.verify) return smoke;
+  return smoke.apply((results): RecordedCheck[] => [
+    ...(results ?? []),
+    {
+      check: "integrity-verify",
+      target: "database",
+      status: "pass",
+      latencyMs: 0,
+      reason: "no table or critical row lost since the snapshot",
+    },
+  ]);
+}
+
+export function buildDeployPost(parent: pulumi.Resource, args: DeployPostArgs): DeployPost {
+  const cfg = args.config;
+  const ready = Object.values(args.platform.services).flatMap((s) => s.ready);
+  const gateResources = [args.gates.smoke, args.gates.verify].filter(
+    (r): r is NonNullable<typeof r> => r !== undefined,
+  );
+  const out: DeployPost = {};
+
+  const watch = cfg.gates.watch;
+  if (watch) {
+    const targets = watchedServices(cfg).map((s) =>
+      args.platform.services[s.name].url.apply((u): WatchTarget => {
+        if (!u)
+          throw new Error(
+            `gates.watch.services: service "${s.name}" has no URL to sample; watch a web or private service`,
+          );
+        return { service: s.name, url: `${u.replace(/\/+$/, "")}${s.healthCheckPath ?? "/"}` };
+      }),
+    );
+    out.watch = new PostDeployWatch(
+      "post-deploy-watch",
+      {
+        targets,
+        revision: args.revision,
+        baseline: args.pre.baseline?.figures,
+        windowSeconds: watch.windowSeconds,
+        intervalSeconds: watch.intervalSeconds,
+        requestTimeoutMs: watch.requestTimeoutMs,
+        thresholds: {
+          maxErrorRatePercent: watch.maxErrorRatePercent,
+          maxLatencyIncreasePercent: watch.maxLatencyIncreasePercent,
+          minLatencyIncreaseMs: watch.minLatencyIncreaseMs,
+          ...(watch.maxP95Ms !== undefined ? { maxP95Ms: watch.maxP95Ms } : {}),
+        },
+        rollback: watch.rollback,
+        rollbackTargets: Object.fromEntries(
+          Object.values(args.platform.services).map((s) => [s.name, s.rollback]),
+        ),
+        evidence: args.pre.evidence,
+      },
+      args.rollback,
+      { parent, dependsOn: [...ready, ...gateResources] },
+    );
+  }
+
+  if (ledgerEnabled(cfg)) {
+    const smoke = args.gates.smoke;
+    const runKey = pulumi
+      .all([args.revision, smoke?.ranAt, out.watch?.watchedAt, args.pre.backup?.takenAt])
+      .apply((parts) => parts.map((p) => p ?? "-").join("|"));
+    out.evidence = new EvidenceRecord(
+      "evidence",
+      {
+        ledger: ledgerTarget(args),
+        checks: recordedChecks(args.gates),
+        watch: out.watch?.figures,
+        backup: args.pre.backup
+          ? { path: args.pre.backup.path, sizeBytes: args.pre.backup.sizeBytes }
+          : undefined,
+        runKey,
+        webhooks: webhooksOf(cfg, args.secrets),
+        notifyTimeoutMs: cfg.gates.notifications?.timeoutMs ?? 5000,
+      },
+      { parent, dependsOn: [...ready, ...gateResources, ...(out.watch ? [out.watch] : [])] },
+    );
+    const s3 = cfg.gates.ledger?.s3;
+    if (s3) {
+      // One object per record; old objects are kept (retainOnDelete) when the key moves on.
+      out.s3Object = new aws.s3.BucketObjectv2(
+        "evidence-s3",
+        {
+          bucket: s3.bucket,
+          // Keyed by the record's time; before the record exists (mocks) by the revision alone.
+          key: out.evidence.record.apply((r) =>
+            r
+              ? `${s3.prefix}${args.stack}/${r.time.replace(/[:.]/g, "-")}-${r.revision}.json`
+              : `${s3.prefix}${args.stack}/${args.revision}.json`,
+          ),
+          content: out.evidence.line,
+          contentType: "application/json",
+          ...(s3.region ? { region: s3.region } : {}),
+        },
+        { parent, retainOnDelete: true },
+      );
+    }
+  }
+  return out;
+}

@@ -1,0 +1,79 @@
+/**
+ * What a deploy gate needs to write evidence on its own: where the ledger is, what is being
+ * deployed and who to tell. Gates that fail record a `failed` deploy record and notify before
+ * they throw, because a failed resource stops the update before the EvidenceRecord runs.
+ */
+import { appendRecord } from "./file";
+import { notify, Webhook } from "./notify";
+import type { DeployRecord } from "./record";
+
+export interface LedgerContext {
+  /** Absolute path of the JSON Lines file. */
+  file: string;
+  stack: string;
+  fleet: string;
+  environment: string;
+  revision: string;
+  images: Record<string, string>;
+  /** Chat webhooks (secret: the URLs are credentials). */
+  webhooks: Webhook[];
+  notifyTimeoutMs: number;
+  freezeOverride?: string;
+}
+
+/** The deploy record of this context with the given outcome and details. */
+export function deployRecord(
+  ctx: LedgerContext,
+  details: Pick<DeployRecord, "outcome" | "checks" | "rollback"> & Partial<DeployRecord>,
+): DeployRecord {
+  return {
+    kind: "deploy",
+    time: new Date().toISOString(),
+    stack: ctx.stack,
+    environment: ctx.environment,
+    fleet: ctx.fleet,
+    revision: ctx.revision,
+    images: ctx.images,
+    ...(ctx.freezeOverride ? { freezeOverride: ctx.freezeOverride } : {}),
+    ...details,
+  };
+}
+
+/**
+ * Appends the record and sends the notifications. Returns the JSON line and any notification
+ * problems; a ledger that cannot be written throws (evidence is part of the deploy's contract).
+ */
+export async function recordAndNotify(
+  ctx: LedgerContext,
+  rec: DeployRecord,
+): Promise<{ line: string; problems: string[] }> {
+  const line = appendRecord(ctx.file, rec);
+  const problems = ctx.webhooks.length ? await notify(ctx.webhooks, rec, ctx.notifyTimeoutMs) : [];
+  return { line, problems };
+}
+
+/**
+ * Records a failed gate (best effort: the gate's own error is what the user must see, so a
+ * ledger problem is appended to the message instead of replacing it).
+ */
+export async function recordGateFailure(
+  ctx: LedgerContext | undefined,
+  gate: string,
+  message: string,
+  details: Partial<DeployRecord> = {},
+): Promise<string> {
+  if (!ctx) return message;
+  try {
+    const rec = deployRecord(ctx, {
+      outcome: "failed",
+      checks: [],
+      rollback: [],
+      ...details,
+      failure: { gate, message },
+    });
+    const { problems } = await recordAndNotify(ctx, rec);
+    return problems.length ? `${message}\n\nNotifications not delivered: ${problems.join("; ")}` : message;
+  } catch (err) {
+    return `${message}\n\n(the failure could not be written to the ledger ${ctx.file}: ${(err as Error).message})`;
+  }
+}
