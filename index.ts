@@ -1,6 +1,6 @@
 /**
  * The fleetgate program: read the stack config (validated before anything is registered)
- * and build one Fleet.
+ * and build one Fleet. Outputs are what a reader of `pulumi stack output` wants after an `up`.
  */
 import { Fleet } from "./components/fleet";
 import { loadFromPulumi } from "./config/load";
@@ -11,4 +11,13 @@ const fleet = new Fleet(config.fleet.name, { config });
 export const revision = fleet.revision;
 export const serviceUrls = fleet.serviceUrls;
 export const foreignKeys = fleet.foreignKeys;
+/** The smoke checks' result table of the last run (every wave's suite, then the final one). */
+export const smokeResults = fleet.gates.post.smokeResults;
+export const integrityProblems = fleet.gates.post.verify?.problems;
+export const backup = fleet.deploy.pre.backup && {
+  path: fleet.deploy.pre.backup.path,
+  sizeBytes: fleet.deploy.pre.backup.sizeBytes,
+};
+export const watch = fleet.deploy.post.watch?.table;
+export const evidence = fleet.deploy.post.evidence?.record;
 export const prometheusRules = fleet.alarms?.prometheusRules;
