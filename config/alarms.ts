@@ -15,7 +15,7 @@ export type Severity = (typeof SEVERITIES)[number];
 const severity = z.enum(SEVERITIES, { error: "must be one of P1, P2, P3, P4" });
 
 /** What each alarm kind is called in tags, Prometheus labels and the docs. */
-export type AlarmKind = "service-down" | "latency" | "error-rate" | "composite";
+export type AlarmKind = "service-down" | "latency" | "error-rate" | "composite" | "custom";
 
 /** Default response times (minutes) per severity: the escalation ladder of the docs. */
 export const DEFAULT_RESPONSE_MINUTES: Record<Severity, number> = { P1: 0, P2: 5, P3: 15, P4: 240 };
@@ -205,6 +205,61 @@ const prometheusConfig = z.strictObject({
     .default("5m"),
 });
 
+const COMPARISONS = [">", ">=", "<", "<="] as const;
+export type Comparison = (typeof COMPARISONS)[number];
+
+/** A CloudWatch metric the application (or an exporter) publishes. */
+const customMetricConfig = z.strictObject({
+  namespace: z.string().regex(/^[^:\s][^:]{0,254}$/, "must be a CloudWatch namespace such as atlasux/engine"),
+  metricName: z.string().min(1, "must name the metric, e.g. EngineTicks"),
+  dimensions: z.record(z.string().min(1), z.string().min(1)).default({}),
+  /** Average, Sum, Minimum, Maximum, SampleCount or a percentile such as p95. */
+  statistic: z
+    .string()
+    .regex(
+      /^(Average|Sum|Minimum|Maximum|SampleCount|p\d{1,2}(\.\d+)?)$/,
+      "must be Average, Sum, Minimum, Maximum, SampleCount or a percentile such as p95",
+    )
+    .default("Average"),
+});
+
+/**
+ * An alarm on a named metric of the application (engine ticks, queue depth, pool use, rows
+ * stuck in a state): a CloudWatch alarm when `metric` is set (and alarms.cloudwatch), a
+ * Prometheus rule when `expr` is set. Both compare the value with `threshold` for `windowSeconds`.
+ */
+const customAlarmConfig = z
+  .strictObject({
+    /** Alarm name; also the Prometheus alert name, so letters, digits and '_' only. */
+    name: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9_]{1,62}$/,
+        "must be a lower-case alarm name of letters, digits and '_' such as engine_stalled (Prometheus alert names allow no '-')",
+      ),
+    description: z.string().min(1).optional(),
+    /** Service or external target the alarm is about (tag fleetgate:service, label service). */
+    service: resourceName.optional(),
+    metric: customMetricConfig.optional(),
+    /** PromQL whose value is compared with the threshold (no comparison inside). */
+    expr: z.string().min(1, "must be a PromQL expression such as sum(jobs_queued)").optional(),
+    comparison: z.enum(COMPARISONS, { error: "must be one of >, >=, <, <=" }),
+    threshold: z.number(),
+    ...windowFields,
+    periodSeconds: windowFields.periodSeconds.default(60),
+    /** CloudWatch: what a period without data counts as (breaching for "no ticks" alarms). */
+    missingData: z
+      .enum(["breaching", "notBreaching", "missing", "ignore"], {
+        error: "must be breaching, notBreaching, missing or ignore",
+      })
+      .default("missing"),
+  })
+  .refine((c) => c.metric !== undefined || c.expr !== undefined, {
+    message: "needs a CloudWatch metric, a Prometheus expr, or both",
+    path: ["metric"],
+  });
+export type CustomAlarmConfig = z.infer<typeof customAlarmConfig>;
+
 export const alarmsConfig = z
   .strictObject({
     /** Declare the AWS side (Route 53, CloudWatch, SNS, monitor); false for a stack without AWS. */
@@ -226,6 +281,8 @@ export const alarmsConfig = z
       .prefault({}),
     monitor: monitorConfig.optional(),
     prometheus: prometheusConfig.prefault({}),
+    /** Alarms on the application's own metrics (CloudWatch and/or Prometheus). */
+    custom: z.array(customAlarmConfig).default([]),
   })
   .superRefine((cfg, ctx) => {
     const windows: [string, { periodSeconds: number; windowSeconds: number; datapointsToAlarm?: number }][] =
@@ -233,20 +290,22 @@ export const alarmsConfig = z
         ["serviceDown", cfg.serviceDown],
         ["latency", cfg.latency],
         ["errorRate", cfg.errorRate],
+        ...cfg.custom.map((c, i) => [`custom[${i}]`, c] as [string, typeof c]),
       ];
     for (const [key, w] of windows) {
       // A bad period or window already has its own message.
       if (!(w.windowSeconds > 0 && w.periodSeconds > 0)) continue;
+      const at = key.startsWith("custom[") ? ["custom", Number(key.slice(7, -1))] : [key];
       if (w.windowSeconds < w.periodSeconds) {
         ctx.addIssue({
           code: "custom",
-          path: [key, "windowSeconds"],
+          path: [...at, "windowSeconds"],
           message: `window of ${w.windowSeconds} s is shorter than the period of ${w.periodSeconds} s; make windowSeconds at least periodSeconds`,
         });
       } else if (w.windowSeconds % w.periodSeconds !== 0) {
         ctx.addIssue({
           code: "custom",
-          path: [key, "windowSeconds"],
+          path: [...at, "windowSeconds"],
           message: `window of ${w.windowSeconds} s is not a whole number of ${w.periodSeconds} s periods; use a multiple of periodSeconds`,
         });
       } else if (
@@ -255,7 +314,7 @@ export const alarmsConfig = z
       ) {
         ctx.addIssue({
           code: "custom",
-          path: [key, "datapointsToAlarm"],
+          path: [...at, "datapointsToAlarm"],
           message: `must be at most ${w.windowSeconds / w.periodSeconds} (the datapoints in a ${w.windowSeconds} s window of ${w.periodSeconds} s periods)`,
         });
       }
@@ -267,6 +326,22 @@ export const alarmsConfig = z
           code: "custom",
           path: ["channels", i, "name"],
           message: `channel name "${c.name}" is used twice`,
+        });
+      }
+    });
+    cfg.custom.forEach((c, i) => {
+      if (cfg.custom.findIndex((x) => x.name === c.name) !== i) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["custom", i, "name"],
+          message: `custom alarm name "${c.name}" is used twice`,
+        });
+      }
+      if (c.metric && !c.expr && !cfg.cloudwatch) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["custom", i, "metric"],
+          message: `alarm "${c.name}" has only a CloudWatch metric but alarms.cloudwatch is false; add an expr (Prometheus) or set cloudwatch: true`,
         });
       }
     });
@@ -287,7 +362,10 @@ export type AlarmsConfig = z.infer<typeof alarmsConfig>;
 /** The slice of the stack config the stack-wide alarm rules read (kept structural: no cycle with schema.ts). */
 export interface AlarmsStackView {
   platform: { kind: string };
-  fleet: { services: { name: string; type: string }[] };
+  fleet: {
+    services: { name: string; type: string }[];
+    externalTargets?: { name: string; healthCheckPath?: string }[];
+  };
   gates?: { smoke?: unknown };
   alarms?: AlarmsConfig;
 }
@@ -297,12 +375,21 @@ export function alarmsStackIssues(cfg: AlarmsStackView): { path: (string | numbe
   const issues: { path: (string | number)[]; message: string }[] = [];
   const alarms = cfg.alarms;
   if (!alarms) return issues;
+  const externals = cfg.fleet.externalTargets ?? [];
   alarms.services?.forEach((name, i) => {
     const svc = cfg.fleet.services.find((s) => s.name === name);
-    if (!svc) {
+    const external = externals.find((t) => t.name === name);
+    if (external) {
+      if (!external.healthCheckPath) {
+        issues.push({
+          path: ["alarms", "services", i],
+          message: `external target "${name}" has no healthCheckPath for a Route 53 health check; add one under fleet.externalTargets`,
+        });
+      }
+    } else if (!svc) {
       issues.push({
         path: ["alarms", "services", i],
-        message: `unknown service "${name}"; declare it under fleet.services`,
+        message: `unknown service "${name}"; declare it under fleet.services or fleet.externalTargets`,
       });
     } else if (svc.type !== "web") {
       issues.push({
@@ -325,6 +412,15 @@ export function alarmsStackIssues(cfg: AlarmsStackView): { path: (string | numbe
         "the health monitor runs the deploy gate's checks; declare gates.smoke.checks or remove alarms.monitor",
     });
   }
+  const targetNames = [...cfg.fleet.services.map((s) => s.name), ...externals.map((t) => t.name)];
+  alarms.custom.forEach((c, i) => {
+    if (c.service && !targetNames.includes(c.service)) {
+      issues.push({
+        path: ["alarms", "custom", i, "service"],
+        message: `unknown service "${c.service}"; name a service or an external target`,
+      });
+    }
+  });
   if (alarms.monitor && !alarms.cloudwatch) {
     issues.push({
       path: ["alarms", "monitor"],

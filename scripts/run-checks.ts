@@ -7,6 +7,9 @@
  * Secret values (API keys, signing secrets) come from the environment as
  * FLEETGATE_SECRET_<KEY> (the config key in upper snake case, e.g. smokeApiKey →
  * FLEETGATE_SECRET_SMOKE_API_KEY), else from `pulumi config get fleetgate:<key>` of the stack.
+ * Every run appends a monitor record to the stack's evidence ledger (the file `pulumi up` writes
+ * to, so the error-budget freeze sees the monitor's availability) when the stack declares
+ * `gates.ledger` or `--ledger <file>` is given.
  * Prints the result table; exits 1 when a check fails, 2 on bad usage or config.
  */
 import { execFileSync } from "child_process";
@@ -16,6 +19,9 @@ import { validateStackConfig } from "../config/load";
 import { referencedSecretKeys } from "../config/schema";
 import { readStackFile } from "../config/stack-file";
 import { runMonitor } from "../lambda/monitor/handler";
+import { appendRecord } from "../lib/ledger/file";
+import { ledgerFile } from "../lib/ledger/path";
+import { monitorRecord } from "../lib/ledger/record";
 
 export function secretEnvName(key: string): string {
   return `FLEETGATE_SECRET_${key
@@ -26,33 +32,36 @@ export function secretEnvName(key: string): string {
 
 function usage(message: string): never {
   console.error(
-    `run-checks: ${message}\nusage: npx ts-node scripts/run-checks.ts --stack <name> [--dir <project dir>]`,
+    `run-checks: ${message}\nusage: npx ts-node scripts/run-checks.ts --stack <name> [--dir <project dir>] [--ledger <file>]`,
   );
   process.exit(2);
 }
 
-function parseArgs(argv: string[]): { stack: string; dir: string } {
+function parseArgs(argv: string[]): { stack: string; dir: string; ledger?: string } {
   let stack: string | undefined;
+  let ledger: string | undefined;
   let dir = path.resolve(__dirname, "..");
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
-    if ((flag === "--stack" || flag === "--dir") && (!value || value.startsWith("--")))
+    if (["--stack", "--dir", "--ledger"].includes(flag) && (!value || value.startsWith("--"))) {
       usage(`${flag} needs a value`);
+    }
     if (flag === "--stack") stack = argv[++i];
     else if (flag === "--dir") dir = path.resolve(argv[++i]);
+    else if (flag === "--ledger") ledger = path.resolve(argv[++i]);
     else usage(`unknown argument "${flag}"`);
   }
   if (!stack) usage("--stack is required");
-  return { stack, dir };
+  return { stack, dir, ledger };
 }
 
 async function main() {
-  const { stack, dir } = parseArgs(process.argv.slice(2));
-  const file = readStackFile(path.join(dir, `Pulumi.${stack}.yaml`));
-  const result = validateStackConfig(file.raw, {
+  const { stack, dir, ledger } = parseArgs(process.argv.slice(2));
+  const stackFile = readStackFile(path.join(dir, `Pulumi.${stack}.yaml`));
+  const result = validateStackConfig(stackFile.raw, {
     // Secrets come from the environment or the stack at run time; a missing one fails its check run.
-    secretKeys: new Set([...file.context.secretKeys, ...referencedSecretKeys(file.raw)]),
+    secretKeys: new Set([...stackFile.context.secretKeys, ...referencedSecretKeys(stackFile.raw)]),
   });
   if (!result.ok)
     usage(
@@ -64,6 +73,14 @@ async function main() {
     publish: async (n) => console.log(`${n.subject}\n${n.message}`),
   });
   if (report.ok) console.log(`${report.summary}`);
+  const cfg = result.config;
+  const file = ledger ?? (cfg.gates.ledger ? ledgerFile(dir, stack, cfg.gates.ledger.path) : undefined);
+  if (file) {
+    const base = { stack, environment: cfg.fleet.environment, fleet: cfg.fleet.name };
+    // A run that could not check anything is not an available fleet: record the report's verdict.
+    appendRecord(file, { ...monitorRecord(base, report.results), ok: report.ok });
+    console.log(`evidence: appended a monitor record to ${file}`);
+  }
   process.exit(report.ok ? 0 : 1);
 }
 

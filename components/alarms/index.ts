@@ -21,6 +21,7 @@ import {
   metricAlarmDefinitions,
   ROUTE53_METRICS_REGION,
 } from "./definitions";
+import { customMetricAlarms } from "./custom";
 import { severityTopics } from "./topics";
 import { servicePublicUrl } from "./targets";
 
@@ -83,7 +84,10 @@ export class Alarms extends pulumi.ComponentResource {
     const actionsOf = (sev: Severity) => ({ alarmActions: [topics[sev].arn], okActions: [topics[sev].arn] });
 
     for (const serviceName of watchedServices(cfg)) {
-      const service = cfg.fleet.services.find((s) => s.name === serviceName)!;
+      // A watched name is a fleet service or an external target (a fleet that deploys nothing).
+      const service =
+        cfg.fleet.services.find((s) => s.name === serviceName) ??
+        cfg.fleet.externalTargets.find((t) => t.name === serviceName)!;
       const tags = { ...baseTags, "fleetgate:service": serviceName };
       const hc = healthCheckDefinition(
         {
@@ -148,6 +152,9 @@ export class Alarms extends pulumi.ComponentResource {
         );
         names.push(composite.alarmName);
       }
+    }
+    for (const alarm of customMetricAlarms(name, prefix, alarms, baseTags, actionsOf, region, this)) {
+      names.push(alarm.name);
     }
     this.alarmNames = pulumi.all(names);
 

@@ -1,7 +1,7 @@
 /**
  * Prometheus alerting rules generated from the same alarm thresholds as CloudWatch, for teams
  * that scrape their own metrics: ServiceDown, HighErrorRate and HighLatency (one rule per
- * configured quantile), one set per watched service.
+ * configured quantile), one set per watched service; plus one rule per custom alarm with an `expr`.
  */
 import { stringify } from "yaml";
 import { AlarmKind, AlarmsConfig, Severity, severityLadder, watchedServices } from "../../config/alarms";
@@ -98,6 +98,26 @@ export function buildPrometheusRules(input: PrometheusRulesInput): RuleFile {
         },
       });
     }
+  }
+  for (const c of alarms.custom) {
+    if (!c.expr) continue;
+    rules.push({
+      alert: c.name,
+      expr: `(${c.expr}) ${c.comparison} ${c.threshold}`,
+      for: promDuration(c.windowSeconds),
+      labels: {
+        severity: c.severity,
+        ...(c.service ? { service: c.service } : {}),
+        fleet: input.fleet,
+        environment: input.environment,
+        fleetgate_alarm: "custom",
+        response_minutes: String(ladder[c.severity].responseMinutes),
+      },
+      annotations: {
+        summary: c.description ?? `${c.name}: value ${c.comparison} ${c.threshold}`,
+        description: `${c.name} is {{ $value }} (alarm when ${c.comparison} ${c.threshold} for ${promDuration(c.windowSeconds)}).`,
+      },
+    });
   }
   return { groups: [{ name: `fleetgate-${input.fleet}-${input.environment}`, rules }] };
 }

@@ -80,7 +80,7 @@ describe("scripts/run-checks.ts", function () {
   });
 
   // Async: the endpoints are served by this very process.
-  const run = (env: Record<string, string> = {}) =>
+  const run = (env: Record<string, string> = {}, extra: string[] = []) =>
     runAsync(
       process.execPath,
       [
@@ -91,6 +91,7 @@ describe("scripts/run-checks.ts", function () {
         "probe",
         "--dir",
         dir,
+        ...extra,
       ],
       { cwd: REPO_ROOT, env },
     );
@@ -114,6 +115,36 @@ describe("scripts/run-checks.ts", function () {
     assert.match(r.stdout, /api-health/);
     assert.match(r.stdout, /fail/i);
     assert.ok(!(r.stdout + r.stderr).includes(KEY));
+  });
+
+  it("appends each run to the evidence ledger with its verdict", async () => {
+    const ledger = path.join(dir, "ledger.jsonl");
+    healthy = true;
+    const first = await run({ FLEETGATE_SECRET_SMOKE_API_KEY: KEY }, ["--ledger", ledger]);
+    assert.strictEqual(first.code, 0, first.output);
+    healthy = false;
+    assert.strictEqual((await run({ FLEETGATE_SECRET_SMOKE_API_KEY: KEY }, ["--ledger", ledger])).code, 1);
+    // No key at all: the monitor cannot run its checks, which is recorded as not ok.
+    healthy = true;
+    assert.strictEqual((await run({}, ["--ledger", ledger])).code, 1);
+    const records = fs
+      .readFileSync(ledger, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.deepStrictEqual(
+      records.map((r) => [r.kind, r.stack, r.ok]),
+      [
+        ["monitor", "probe", true],
+        ["monitor", "probe", false],
+        ["monitor", "probe", false],
+      ],
+    );
+    assert.deepStrictEqual(
+      records[1].checks.find((c: { check: string }) => c.check === "api-health").status,
+      "fail",
+    );
+    assert.ok(!fs.readFileSync(ledger, "utf8").includes(KEY));
   });
 
   it("refuses a missing --stack with usage and exit 2", async () => {
