@@ -1,18 +1,23 @@
 /**
  * The deploy gates of one `pulumi up` (DESIGN.md, "The flow of one pulumi up"):
  * - pre-deploy: IntegritySnapshot, which the platform waits for (`PlatformArgs.before`);
- * - post-deploy: SmokeSuite over every deployed service, then IntegrityVerify.
- * Both read their definitions from `gates` in the stack config.
+ * - per wave (docs/waves.md): before each wave after the first, a SmokeSuite over the checks of
+ *   the previous wave's services, which the platform makes that wave's deploys wait for;
+ * - post-deploy: SmokeSuite over the checks no wave suite ran (the last wave's services and the
+ *   external targets), then IntegrityVerify.
+ * All read their definitions from `gates` in the stack config; no check runs twice.
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { CheckConfig } from "../config/checks";
 import { StackConfig } from "../config/schema";
+import { wavePlan } from "../config/waves";
+import type { CheckResult } from "../lib/checks/types";
 import { IntegritySnapshot, IntegrityVerify } from "../providers/checks/integrity";
 import { RollbackFn } from "../providers/checks/rollback";
 import { CheckSecrets, SmokeSuite, SuiteCheck } from "../providers/checks/smokeSuite";
-import { PlatformResult, RollbackTarget } from "./platform";
+import { DeployedService, PlatformResult, RollbackTarget, WaveHook } from "./platform";
 import { SecretResolver } from "./secrets";
 
 export interface PreDeployGatesArgs {
@@ -34,11 +39,33 @@ export interface PostDeployGatesArgs extends PreDeployGatesArgs {
   pre: PreDeployGates;
   /** Overrides the platform's rollback (tests); defaults to providers/<platform>/rollback.ts. */
   rollback?: RollbackFn;
+  /** The per-wave gates the platform ran (their checks are left out of the final suite). */
+  waves?: WaveGates;
 }
 
 export interface PostDeployGates {
+  /** The final suite: checks of the last wave's services and of external targets. */
   smoke?: SmokeSuite;
+  /** The per-wave suites, in wave order (docs/waves.md); set when there are any. */
+  waveSmoke?: SmokeSuite[];
+  /** Results of every smoke check (wave suites', then the final suite's); set with `gates.smoke`. */
+  smokeResults?: pulumi.Output<CheckResult[]>;
   verify?: IntegrityVerify;
+}
+
+export interface WaveGatesArgs extends PreDeployGatesArgs {
+  /** Overrides the platform's rollback (tests); defaults to providers/<platform>/rollback.ts. */
+  rollback?: RollbackFn;
+}
+
+/** The per-wave smoke suites: the hook the platform calls, and what it built. */
+export interface WaveGates {
+  /** Pass as `PlatformArgs.beforeWave`. */
+  beforeWave: WaveHook;
+  /** Suites built so far, in wave order. */
+  suites: SmokeSuite[];
+  /** Names of the checks a wave suite runs. */
+  ran: Set<string>;
 }
 
 /** The integrity connection: a secret reference, or a DuckDB path made absolute. */
@@ -114,7 +141,7 @@ function splitCheck(
 /** Base URL (no trailing slash) of a check's target: a deployed service or an external target. */
 function targetUrl(
   cfg: StackConfig,
-  platform: PlatformResult,
+  services: Record<string, DeployedService>,
   check: CheckConfig,
   index: number,
 ): pulumi.Output<string> {
@@ -126,7 +153,7 @@ function targetUrl(
       `gates.smoke.checks[${index}].target: service "${check.target}" is a ${declared.type} and serves no HTTP; check a web or private service`,
     );
   }
-  const service = platform.services[check.target];
+  const service = services[check.target];
   if (!service) {
     throw new Error(
       `gates.smoke.checks[${index}].target: "${check.target}" is not a deployed service or external target`,
@@ -152,42 +179,95 @@ function readCaFile(file: string): string {
   }
 }
 
+/** One SmokeSuite over the checks with the given indexes (into `gates.smoke.checks`). */
+function buildSuite(
+  parent: pulumi.Resource,
+  name: string,
+  args: WaveGatesArgs,
+  indexes: number[],
+  services: Record<string, DeployedService>,
+  dependsOn: pulumi.Resource[],
+): SmokeSuite {
+  const cfg = args.config;
+  const smokeCfg = cfg.gates.smoke!;
+  const checks = indexes.map((i) => smokeCfg.checks[i]);
+  const parts = indexes.map((i) =>
+    splitCheck(
+      smokeCfg.checks[i],
+      targetUrl(cfg, services, smokeCfg.checks[i], i),
+      smokeCfg.checks[i].timeoutMs ?? smokeCfg.timeoutMs,
+      args.secrets,
+    ),
+  );
+  const secretBag = pulumi
+    .all(parts.map((p, i) => pulumi.all([checks[i].name, p.secret])))
+    .apply((pairs) => Object.fromEntries(pairs.filter(([, s]) => Object.keys(s).length > 0)));
+  const rollbackTargets: Record<string, pulumi.Output<RollbackTarget>> = Object.fromEntries(
+    Object.values(services).map((s) => [s.name, s.rollback]),
+  );
+  return new SmokeSuite(
+    name,
+    {
+      targets: [...new Set(checks.map((c) => c.target))],
+      revision: args.revision,
+      checks: parts.map((p) => p.plain),
+      secrets: pulumi.secret(secretBag),
+      retries: smokeCfg.retries,
+      ca: smokeCfg.caFile ? readCaFile(smokeCfg.caFile) : undefined,
+      rollbackOnFailure: smokeCfg.rollbackOnFailure,
+      rollbackTargets,
+    },
+    args.rollback ?? platformRollback(cfg.platform.kind),
+    { parent, dependsOn },
+  );
+}
+
+/**
+ * The per-wave gates (docs/waves.md): before each wave after the first, a suite `smoke-wave-<n>`
+ * runs the checks whose target is a service of the previous wave, once that wave is ready. The
+ * platform makes every deploy of wave n wait for it, so a failing check stops the rollout there.
+ */
+export function buildWaveGates(parent: pulumi.Resource, args: WaveGatesArgs): WaveGates {
+  const checks = args.config.gates.smoke?.checks ?? [];
+  const plan = wavePlan(args.config.fleet);
+  const out: WaveGates = { suites: [], ran: new Set(), beforeWave: () => [] };
+  out.beforeWave = (wave, deployedSoFar) => {
+    if (wave.index === 0 || wave.index >= plan.length) return [];
+    const previous = new Set(plan[wave.index - 1].services);
+    const indexes = checks.map((c, i) => (previous.has(c.target) ? i : -1)).filter((i) => i >= 0);
+    if (indexes.length === 0) return [];
+    const ready = [...previous].flatMap((n) => deployedSoFar[n]?.ready ?? []);
+    const suite = buildSuite(parent, `smoke-wave-${wave.wave}`, args, indexes, deployedSoFar, [
+      ...ready,
+      ...out.suites,
+    ]);
+    out.suites.push(suite);
+    for (const i of indexes) out.ran.add(checks[i].name);
+    return [suite];
+  };
+  return out;
+}
+
 export function buildPostDeployGates(parent: pulumi.Resource, args: PostDeployGatesArgs): PostDeployGates {
   const cfg = args.config;
   const smokeCfg = cfg.gates.smoke;
   const ready = Object.values(args.platform.services).flatMap((s) => s.ready);
-  const out: PostDeployGates = {};
+  const waveSmoke = args.waves?.suites ?? [];
+  const out: PostDeployGates = waveSmoke.length ? { waveSmoke } : {};
 
+  // The final suite runs what no wave suite ran; with a single wave that is every check.
+  const remaining = (smokeCfg?.checks ?? [])
+    .map((c, i) => (args.waves?.ran.has(c.name) ? -1 : i))
+    .filter((i) => i >= 0);
+  if (smokeCfg && (remaining.length > 0 || waveSmoke.length === 0)) {
+    out.smoke = buildSuite(parent, "smoke", args, remaining, args.platform.services, [
+      ...ready,
+      ...waveSmoke,
+    ]);
+  }
+  const suites = [...waveSmoke, ...(out.smoke ? [out.smoke] : [])];
   if (smokeCfg) {
-    const parts = smokeCfg.checks.map((check, i) =>
-      splitCheck(
-        check,
-        targetUrl(cfg, args.platform, check, i),
-        check.timeoutMs ?? smokeCfg.timeoutMs,
-        args.secrets,
-      ),
-    );
-    const secretBag = pulumi
-      .all(parts.map((p, i) => pulumi.all([smokeCfg.checks[i].name, p.secret])))
-      .apply((pairs) => Object.fromEntries(pairs.filter(([, s]) => Object.keys(s).length > 0)));
-    const rollbackTargets: Record<string, pulumi.Output<RollbackTarget>> = Object.fromEntries(
-      Object.values(args.platform.services).map((s) => [s.name, s.rollback]),
-    );
-    out.smoke = new SmokeSuite(
-      "smoke",
-      {
-        targets: [...new Set(smokeCfg.checks.map((c) => c.target))],
-        revision: args.revision,
-        checks: parts.map((p) => p.plain),
-        secrets: pulumi.secret(secretBag),
-        retries: smokeCfg.retries,
-        ca: smokeCfg.caFile ? readCaFile(smokeCfg.caFile) : undefined,
-        rollbackOnFailure: smokeCfg.rollbackOnFailure,
-        rollbackTargets,
-      },
-      args.rollback ?? platformRollback(cfg.platform.kind),
-      { parent, dependsOn: ready },
-    );
+    out.smokeResults = pulumi.all(suites.map((s) => s.results)).apply((r) => r.flatMap((x) => x ?? []));
   }
 
   const integrity = cfg.gates.integrity;
@@ -203,7 +283,7 @@ export function buildPostDeployGates(parent: pulumi.Resource, args: PostDeployGa
         allowDrops: integrity.allowDrops,
         expect: integrity.expect ?? {},
       },
-      { parent, dependsOn: [...ready, ...(out.smoke ? [out.smoke] : [])] },
+      { parent, dependsOn: [...ready, ...suites] },
     );
   }
   return out;

@@ -37,6 +37,18 @@ export interface PlatformArgs {
   revision: string;
   /** Resources that must complete before any service changes (integrity snapshot, backup). */
   before: pulumi.Resource[];
+  /**
+   * Per-wave gates (docs/waves.md): called once per effective wave, lowest first, before that
+   * wave's services are built, with every service deployed so far. Every deploy of the wave
+   * depends on the resources it returns (e.g. the smoke suite of the previous wave).
+   */
+  beforeWave?: WaveHook;
 }
+
+/** See `PlatformArgs.beforeWave`; `index` is the wave's position (0 = first wave). */
+export type WaveHook = (
+  wave: { wave: number; index: number; services: string[] },
+  deployedSoFar: Record<string, DeployedService>,
+) => pulumi.Resource[];
 
 export type PlatformBuilder = (parent: pulumi.ComponentResource, args: PlatformArgs) => PlatformResult;

@@ -7,7 +7,9 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { isSecretRef } from "../../config/primitives";
 import { ServiceConfig, StackConfig } from "../../config/schema";
+import { wavePlan } from "../../config/waves";
 import { EnvFile } from "../../providers/local/envfile";
+import { LocalScale } from "../../providers/local/scale";
 import { LocalService } from "../../providers/local/service";
 import { DeployedService, PlatformBuilder, RollbackTarget } from "../platform";
 import { SecretResolver } from "../secrets";
@@ -95,13 +97,31 @@ export const buildLocalPlatform: PlatformBuilder = (parent, args) => {
     for (const s of set.services) envFiles.set(s.name, file);
   }
 
-  // Waves: a service starts only after every service of a lower wave is up.
-  const waves = [...new Set(cfg.fleet.services.map((s) => s.wave))].sort((a, b) => a - b);
+  // Rollout (docs/waves.md): named services are stopped before any service (re)starts; each
+  // one's own LocalService then finds it down and starts it in its wave, and `up` checks it runs.
+  const scaleDown = new Map<string, LocalScale>();
+  for (const name of cfg.fleet.rollout?.scaleDown ?? []) {
+    const s = cfg.fleet.services.find((x) => x.name === name)!;
+    const scaleArgs = { service: name, stateDir, port: s.local!.port, revision: args.revision };
+    scaleDown.set(
+      name,
+      new LocalScale(
+        `${cfg.fleet.name}-${name}-scale-down`,
+        { ...scaleArgs, phase: "down" },
+        { parent, dependsOn: args.before },
+      ),
+    );
+  }
+
+  // Waves: a service starts only after every service of a lower wave is up and the wave's gates
+  // (the previous wave's smoke suite, docs/waves.md) passed.
   const services: Record<string, DeployedService> = {};
   const started: LocalService[] = [];
-  for (const wave of waves) {
+  const byName = new Map(cfg.fleet.services.map((s) => [s.name, s]));
+  for (const [index, wave] of wavePlan(cfg.fleet).entries()) {
     const thisWave: LocalService[] = [];
-    for (const s of cfg.fleet.services.filter((x) => x.wave === wave)) {
+    const gates = args.beforeWave?.({ ...wave, index }, { ...services }) ?? [];
+    for (const s of wave.services.map((n) => byName.get(n)!)) {
       const local = s.local!;
       const envFile = envFiles.get(s.name);
       const svc = new LocalService(
@@ -120,15 +140,32 @@ export const buildLocalPlatform: PlatformBuilder = (parent, args) => {
           envGeneration: envFile ? envFile.generations.apply((g) => g[s.name] ?? 0) : 0,
           failOnUnhealthy: !checked.has(s.name),
         },
-        { parent, dependsOn: [...args.before, ...(envFile ? [envFile] : []), ...started] },
+        {
+          parent,
+          dependsOn: [
+            ...args.before,
+            ...(envFile ? [envFile] : []),
+            ...started,
+            ...scaleDown.values(),
+            ...gates,
+          ],
+        },
       );
       thisWave.push(svc);
+      const down = scaleDown.get(s.name);
+      const up = down
+        ? new LocalScale(
+            `${cfg.fleet.name}-${s.name}-scale-up`,
+            { service: s.name, stateDir, port: local.port, revision: args.revision, phase: "up" },
+            { parent, dependsOn: [svc, down] },
+          )
+        : undefined;
       const rollback: RollbackTarget = { platform: "local", stateDir, service: s.name };
       services[s.name] = {
         name: s.name,
         id: svc.id,
         url: svc.url,
-        ready: envFile ? [svc, envFile] : [svc],
+        ready: [svc, ...(envFile ? [envFile] : []), ...(up ? [up] : [])],
         rollback: pulumi.output(rollback),
       };
     }

@@ -3,15 +3,26 @@
  * sets and deploy steps (DESIGN.md, "Platforms"), and hands back per service what the gates need.
  *
  * Order per service: service created/updated → env set pushed → deploy (pinned image, waits until
- * live) → ready. Services of a higher `wave` deploy after every deploy of lower waves.
+ * live) → ready. Services of a higher wave deploy after every deploy of lower waves and after the
+ * wave gates `beforeWave` returns (docs/waves.md); services in `fleet.rollout.scaleDown` are scaled
+ * to 0 before the first deploy and back up after their own.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PlainOrSecret } from "../../config/primitives";
 import { EnvSetConfig, PlatformConfig, ServiceConfig, StackConfig } from "../../config/schema";
+import { wavePlan } from "../../config/waves";
 import { Deploy } from "../../providers/render/deploy";
 import { EnvVarSet } from "../../providers/render/envVarSet";
+import { Scale } from "../../providers/render/scale";
 import { RenderService } from "../../providers/render/service";
-import { DeployedService, PlatformArgs, PlatformBuilder, PlatformResult, RollbackTarget } from "../platform";
+import {
+  DeployedService,
+  PlatformArgs,
+  PlatformBuilder,
+  PlatformResult,
+  RollbackTarget,
+  WaveHook,
+} from "../platform";
 import { SecretResolver } from "../secrets";
 
 type RenderPlatformConfig = Extract<PlatformConfig, { kind: "render" }>;
@@ -25,6 +36,10 @@ export interface RenderPlatformArgs {
   before?: pulumi.Resource[];
   /** Longest wait for one deploy to become live (default 900 s). */
   deployTimeoutSeconds?: number;
+  /** The fleet revision; scale steps run again when it changes (required with `fleet.rollout`). */
+  revision?: string;
+  /** Per-wave gates: every deploy of a wave waits for what this returns (docs/waves.md). */
+  beforeWave?: WaveHook;
 }
 
 /** One env-var set as pushed: which services, and per service the declared layers merged. */
@@ -141,13 +156,38 @@ export class RenderPlatform extends pulumi.ComponentResource {
       envSets[plan.setName] = { foreignKeys: set.foreignKeys };
     }
 
-    // Waves: every deploy of a wave waits for all deploys of the lower waves.
+    // Rollout: named services go to 0 instances before any deploy (docs/waves.md).
+    const scaleDown = new Map<string, Scale>();
+    const scaleArgs = (s: ServiceConfig, phase: "down" | "up") => {
+      if (!args.revision) throw new Error("fleet.rollout: the render platform needs the fleet revision");
+      return {
+        serviceId: services.get(s.name)!.id,
+        serviceName: s.name,
+        phase,
+        numInstances: phase === "down" ? 0 : s.instances,
+        revision: args.revision,
+        ...api,
+      };
+    };
+    for (const name of fleet.rollout?.scaleDown ?? []) {
+      const s = fleet.services.find((x) => x.name === name)!;
+      scaleDown.set(
+        name,
+        new Scale(`${name}-scale-down`, scaleArgs(s, "down"), {
+          parent: this,
+          dependsOn: [services.get(name)!, ...(args.before ?? [])],
+        }),
+      );
+    }
+
+    // Waves: every deploy of a wave waits for all deploys of the lower waves and the wave's gates.
     const deploys = new Map<string, Deploy>();
-    const waves = [...new Set(fleet.services.map((s) => s.wave))].sort((a, b) => a - b);
     const deployed: Record<string, DeployedService> = {};
-    for (const wave of waves) {
+    const byName = new Map(fleet.services.map((s) => [s.name, s]));
+    for (const [index, wave] of wavePlan(fleet).entries()) {
       const earlier = [...deploys.values()];
-      for (const s of fleet.services.filter((x) => x.wave === wave)) {
+      const gates = args.beforeWave?.({ ...wave, index }, { ...deployed }) ?? [];
+      for (const s of wave.services.map((n) => byName.get(n)!)) {
         const service = services.get(s.name)!;
         const set = envSetOf.get(s.name);
         const deploy = new Deploy(
@@ -160,9 +200,16 @@ export class RenderPlatform extends pulumi.ComponentResource {
             timeoutSeconds: args.deployTimeoutSeconds,
             ...api,
           },
-          { parent: this, dependsOn: [service, ...(set ? [set] : []), ...earlier] },
+          {
+            parent: this,
+            dependsOn: [service, ...(set ? [set] : []), ...earlier, ...scaleDown.values(), ...gates],
+          },
         );
         deploys.set(s.name, deploy);
+        const down = scaleDown.get(s.name);
+        const up = down
+          ? new Scale(`${s.name}-scale-up`, scaleArgs(s, "up"), { parent: this, dependsOn: [deploy, down] })
+          : undefined;
         const url: pulumi.Output<string | undefined> = s.url
           ? pulumi.output(s.url)
           : s.type === "web"
@@ -172,7 +219,7 @@ export class RenderPlatform extends pulumi.ComponentResource {
           name: s.name,
           id: service.id,
           url,
-          ready: [service, ...(set ? [set] : []), deploy],
+          ready: [service, ...(set ? [set] : []), deploy, ...(up ? [up] : [])],
           rollback: pulumi
             .all([service.id, deploy.previousDeployId])
             .apply(([serviceId, previousDeployId]): RollbackTarget => ({
@@ -198,6 +245,12 @@ export class RenderPlatform extends pulumi.ComponentResource {
 export const buildRenderPlatform: PlatformBuilder = (parent, args: PlatformArgs) =>
   new RenderPlatform(
     "render",
-    { config: args.config, secrets: args.secrets, before: args.before },
+    {
+      config: args.config,
+      secrets: args.secrets,
+      before: args.before,
+      revision: args.revision,
+      beforeWave: args.beforeWave,
+    },
     { parent },
   ).result;
