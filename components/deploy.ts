@@ -186,7 +186,8 @@ export interface DeployPostArgs extends DeployFeaturesArgs {
 
 /** The checks an evidence record lists: each smoke check, then the integrity verify (it passed, or the update stopped). */
 function recordedChecks(gates: PostDeployGates): pulumi.Output<RecordedCheck[]> {
-  const smoke: pulumi.Output<RecordedCheck[]> = gates.smoke ? gates.smoke.results : pulumi.output([]);
+  // Every suite's results: the per-wave suites', then the final one's.
+  const smoke: pulumi.Output<RecordedCheck[]> = gates.smokeResults ?? pulumi.output([]);
   if (!gates.verify) return smoke;
   return smoke.apply((results): RecordedCheck[] => [
     ...(results ?? []),
@@ -203,9 +204,8 @@ function recordedChecks(gates: PostDeployGates): pulumi.Output<RecordedCheck[]> 
 export function buildDeployPost(parent: pulumi.Resource, args: DeployPostArgs): DeployPost {
   const cfg = args.config;
   const ready = Object.values(args.platform.services).flatMap((s) => s.ready);
-  const gateResources = [args.gates.smoke, args.gates.verify].filter(
-    (r): r is NonNullable<typeof r> => r !== undefined,
-  );
+  const suites = [...(args.gates.waveSmoke ?? []), ...(args.gates.smoke ? [args.gates.smoke] : [])];
+  const gateResources = [...suites, ...(args.gates.verify ? [args.gates.verify] : [])];
   const out: DeployPost = {};
 
   const watch = cfg.gates.watch;
@@ -246,9 +246,8 @@ export function buildDeployPost(parent: pulumi.Resource, args: DeployPostArgs): 
   }
 
   if (ledgerEnabled(cfg)) {
-    const smoke = args.gates.smoke;
     const runKey = pulumi
-      .all([args.revision, smoke?.ranAt, out.watch?.watchedAt, args.pre.backup?.takenAt])
+      .all([args.revision, ...suites.map((s) => s.ranAt), out.watch?.watchedAt, args.pre.backup?.takenAt])
       .apply((parts) => parts.map((p) => p ?? "-").join("|"));
     out.evidence = new EvidenceRecord(
       "evidence",

@@ -87,7 +87,8 @@ export class Fleet extends pulumi.ComponentResource {
       freeze,
     };
     const deployPre = buildDeployPre(this, deployArgs);
-    const waveGates = buildWaveGates(this, { config: cfg, secrets, revision: this.revision });
+    const evidence = deployPre.evidence;
+    const waveGates = buildWaveGates(this, { config: cfg, secrets, revision: this.revision, evidence });
     this.platform = PLATFORMS[cfg.platform.kind](this, {
       config: cfg,
       secrets,
@@ -103,6 +104,7 @@ export class Fleet extends pulumi.ComponentResource {
       platform: this.platform,
       pre: preGates,
       waves: waveGates,
+      evidence,
     });
     this.gates = { pre: preGates, post: postGates };
     // Post-deploy watch, then the evidence record (after every gate passed).

@@ -19,12 +19,15 @@ import { RollbackFn } from "../providers/checks/rollback";
 import { CheckSecrets, SmokeSuite, SuiteCheck } from "../providers/checks/smokeSuite";
 import { DeployedService, PlatformResult, RollbackTarget, WaveHook } from "./platform";
 import { SecretResolver } from "./secrets";
+import type { LedgerContext } from "../lib/ledger/context";
 
 export interface PreDeployGatesArgs {
   config: StackConfig;
   secrets: SecretResolver;
   /** The fleet revision: the snapshot is retaken when it changes. */
   revision: string;
+  /** The evidence ledger a failing gate records itself in (components/deploy.ts); none when off. */
+  evidence?: pulumi.Output<LedgerContext>;
 }
 
 export interface PreDeployGates {
@@ -216,6 +219,7 @@ function buildSuite(
       ca: smokeCfg.caFile ? readCaFile(smokeCfg.caFile) : undefined,
       rollbackOnFailure: smokeCfg.rollbackOnFailure,
       rollbackTargets,
+      evidence: args.evidence,
     },
     args.rollback ?? platformRollback(cfg.platform.kind),
     { parent, dependsOn },
@@ -282,6 +286,7 @@ export function buildPostDeployGates(parent: pulumi.Resource, args: PostDeployGa
         before: args.pre.snapshot.snapshot,
         allowDrops: integrity.allowDrops,
         expect: integrity.expect ?? {},
+        evidence: args.evidence,
       },
       { parent, dependsOn: [...ready, ...suites] },
     );

@@ -9,6 +9,7 @@
  * secrets. Types: `pulumi-nodejs:dynamic/checks:IntegritySnapshot` / `:IntegrityVerify`.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { LedgerContext, recordGateFailure } from "../../lib/ledger/context";
 import { snapshotDuckdb } from "./db/duckdb";
 import { snapshotPostgres } from "./db/postgres";
 import { dataLoss, DbSnapshot, qualifyTable, SchemaExpectations, unmetExpectations } from "./db/snapshot";
@@ -26,6 +27,8 @@ interface VerifyState extends SnapshotState {
   before: DbSnapshot;
   allowDrops: string[];
   expect: SchemaExpectations;
+  /** Where a failed verify is recorded (the evidence ledger); a secret input. */
+  evidence?: LedgerContext;
 }
 
 /** Removes the connection string and its password from a driver's message. */
@@ -91,6 +94,15 @@ export const integritySnapshotProvider: pulumi.dynamic.ResourceProvider = {
 export async function verifyIntegrity(
   state: VerifyState,
 ): Promise<{ after: DbSnapshot; problems: string[] }> {
+  try {
+    return await compareWithSnapshot(state);
+  } catch (err) {
+    // A failed resource stops the update before the EvidenceRecord: record the failure here.
+    throw new Error(await recordGateFailure(state.evidence, "integrity", (err as Error).message));
+  }
+}
+
+async function compareWithSnapshot(state: VerifyState): Promise<{ after: DbSnapshot; problems: string[] }> {
   const after = await takeSnapshot(state, "verify");
   const loss = dataLoss(state.before, after, state.allowDrops);
   const unmet = unmetExpectations(after, state.expect);
@@ -161,6 +173,8 @@ export interface IntegrityVerifyArgs extends IntegritySnapshotArgs {
   /** Tables a migration may drop or shrink on purpose. */
   allowDrops?: pulumi.Input<string[]>;
   expect?: pulumi.Input<SchemaExpectations>;
+  /** Where a failed verify is recorded and who is told (the evidence ledger); stored as a secret. */
+  evidence?: pulumi.Input<LedgerContext>;
 }
 
 export class IntegrityVerify extends pulumi.dynamic.Resource {
@@ -176,10 +190,14 @@ export class IntegrityVerify extends pulumi.dynamic.Resource {
         connection: pulumi.secret(args.connection),
         allowDrops: args.allowDrops ?? [],
         expect: args.expect ?? {},
+        evidence: args.evidence === undefined ? undefined : pulumi.secret(args.evidence),
         after: undefined,
         problems: undefined,
       },
-      { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },
+      {
+        ...opts,
+        additionalSecretOutputs: ["connection", "evidence", ...(opts?.additionalSecretOutputs ?? [])],
+      },
       "checks",
       "IntegrityVerify",
     );

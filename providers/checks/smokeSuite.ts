@@ -8,6 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { RollbackTarget } from "../../components/platform";
+import { LedgerContext, recordGateFailure } from "../../lib/ledger/context";
 import { formatResultTable, runChecks, summarizeResults } from "../../lib/checks/run";
 import type { CheckResult, DistributiveOmit, ResolvedCheck } from "../../lib/checks/types";
 import { describeRollback, rollbackFailedServices, RollbackFn } from "./rollback";
@@ -38,6 +39,8 @@ export interface SmokeSuiteArgs {
   rollbackOnFailure?: pulumi.Input<boolean>;
   /** How to roll back each service, by service name. */
   rollbackTargets?: pulumi.Input<Record<string, pulumi.Input<RollbackTarget>>>;
+  /** Where a failed run is recorded and who is told (the evidence ledger); stored as a secret. */
+  evidence?: pulumi.Input<LedgerContext>;
 }
 
 interface SuiteState {
@@ -49,6 +52,7 @@ interface SuiteState {
   ca?: string;
   rollbackOnFailure?: boolean;
   rollbackTargets?: Record<string, RollbackTarget>;
+  evidence?: LedgerContext;
 }
 
 interface SuiteOutputs extends SuiteState {
@@ -84,13 +88,18 @@ export async function runSuite(
   const summary = summarizeResults(results);
   if (results.some((r) => r.status === "fail")) {
     let message = `smoke suite failed: ${summary}\n\n${table}`;
+    let rolledBack: string[] = [];
     if (state.rollbackOnFailure) {
       const outcome = await rollbackFailedServices(results, state.rollbackTargets ?? {}, rollback, config);
       message += `\n\n${describeRollback(outcome)}`;
+      rolledBack = [...outcome.rolledBack, ...outcome.problems];
     } else {
       message += "\n\nNothing was rolled back (gates.smoke.rollbackOnFailure is false).";
     }
-    throw new Error(message);
+    // A failed resource stops the update before the EvidenceRecord: record the failure here.
+    throw new Error(
+      await recordGateFailure(state.evidence, "smoke", message, { checks: results, rollback: rolledBack }),
+    );
   }
   return { ...state, results, table, summary, ranAt: new Date().toISOString() };
 }
@@ -144,11 +153,24 @@ export class SmokeSuite extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: SmokeSuiteArgs, rollback: RollbackFn, opts?: pulumi.CustomResourceOptions) {
     const secrets = args.secrets === undefined ? {} : pulumi.secret(args.secrets);
+    // The ledger context holds webhook URLs (credentials).
+    const evidence = args.evidence === undefined ? undefined : pulumi.secret(args.evidence);
     super(
       smokeSuiteProvider(rollback),
       name,
-      { ...args, secrets, results: undefined, table: undefined, summary: undefined, ranAt: undefined },
-      { ...opts, additionalSecretOutputs: ["secrets", ...(opts?.additionalSecretOutputs ?? [])] },
+      {
+        ...args,
+        secrets,
+        evidence,
+        results: undefined,
+        table: undefined,
+        summary: undefined,
+        ranAt: undefined,
+      },
+      {
+        ...opts,
+        additionalSecretOutputs: ["secrets", "evidence", ...(opts?.additionalSecretOutputs ?? [])],
+      },
       "checks",
       "SmokeSuite",
     );
