@@ -39,12 +39,10 @@ if ! command -v shellcheck >/dev/null 2>&1; then
   echo "setup-test-tools: shellcheck (Debian)" >&2
   apt_install shellcheck
 fi
+# PostgreSQL is found where Debian puts it (tests/support/postgres.ts); it is not linked into
+# $bin, which lives under root's home where the postgres user cannot execute it.
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "setup-test-tools: PostgreSQL server (Debian postgresql)" >&2
   apt_install postgresql
 fi
-pgbin=$(dirname "$(command -v initdb 2>/dev/null || ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n1)")
-for t in initdb pg_ctl pg_dump pg_restore postgres; do
-  [ -x "$pgbin/$t" ] && ln -sf "$pgbin/$t" "$bin/$t"
-done
 echo "$bin"

@@ -27,8 +27,7 @@ export function mergeEnvVars(
   declared: Record<string, string>,
 ): MergeResult {
   const owned = new Set(previouslyOwned);
-  // No prototype: a key such as "__proto__" must land as data, not change the object.
-  const merged: Record<string, string> = Object.create(null);
+  const kept: [string, string][] = [];
   const foreignKeys: string[] = [];
   const removedKeys: string[] = [];
   for (const [key, value] of Object.entries(current)) {
@@ -38,10 +37,11 @@ export function mergeEnvVars(
       removedKeys.push(key);
       continue;
     }
-    merged[key] = value;
+    kept.push([key, value]);
     foreignKeys.push(key);
   }
-  for (const [key, value] of Object.entries(declared)) merged[key] = value;
+  // fromEntries defines own data properties, so even a key named "__proto__" stays a plain key.
+  const merged = Object.fromEntries([...kept, ...Object.entries(declared)]);
   return { merged, foreignKeys: foreignKeys.sort(), removedKeys: removedKeys.sort() };
 }
 
