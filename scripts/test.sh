@@ -13,7 +13,36 @@ status=0
 echo "== eslint" && npx eslint . || status=1
 echo "== prettier" && npx prettier --check . >/dev/null && echo "formatted" || { npx prettier --list-different .; status=1; }
 echo "== tsc --noEmit" && npx tsc --noEmit -p tsconfig.json && echo "types ok" || status=1
-echo "== mocha"
-# The spec lives here, not in .mocharc.json, so `npx mocha tests/<area>` runs just that area.
-npx mocha --reporter ./tests/support/summary-reporter.js "${@:-tests/**/*.test.ts}" || status=1
+# Each test area runs in its own mocha process: Pulumi's runtime state is process-global
+# (setMocks, inline Automation API programs), so areas must not share one. Arguments, if any,
+# are passed to a single mocha run instead (e.g. one file).
+passed=0 failed=0 skipped=0
+run_mocha() {
+  local label=$1; shift
+  echo "== mocha: $label"
+  local out
+  out=$(mktemp)
+  npx mocha --reporter ./tests/support/summary-reporter.js "$@" | tee "$out" || status=1
+  local line
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$out" | tail -n1 || true)
+  rm -f "$out"
+  if [ -z "$line" ]; then
+    echo "mocha ($label) ended without a summary" >&2
+    status=1
+    return
+  fi
+  read -r p _ f _ k _ <<<"${line//,/}"
+  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + k))
+}
+if [ $# -gt 0 ]; then
+  run_mocha "$*" "$@"
+else
+  for area in tests/*/; do
+    area=${area%/}
+    compgen -G "$area/*.test.ts" >/dev/null || continue
+    run_mocha "${area#tests/}" "$area/**/*.test.ts"
+  done
+fi
+[ "$failed" -eq 0 ] || status=1
+echo "$passed passed, $failed failed, $skipped skipped"
 exit $status
