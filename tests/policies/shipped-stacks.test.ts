@@ -7,12 +7,10 @@
  *
  * setMocks is process-global: this file sets it in before() and keeps to itself.
  */
-import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 import * as assert from "assert";
 import * as path from "path";
-import { fleetgatePolicies } from "../../policies/pack";
-import { FakeResource, runResourcePolicy, runStackPolicy, Violation } from "./util";
+import { evaluatePack, FakeResource } from "./util";
 import type { StackConfig } from "../../config/schema";
 import { REPO_ROOT } from "../support/engine";
 
@@ -21,33 +19,6 @@ const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): 
 
 interface Registered extends FakeResource {
   name: string;
-}
-
-/** What every policy reports for a stack, by enforcement level. */
-async function evaluate(resources: Registered[]): Promise<{ mandatory: string[]; advisory: string[] }> {
-  const out = { mandatory: [] as string[], advisory: [] as string[] };
-  const add = (level: string | undefined, policy: string, found: Violation[]) =>
-    found.forEach((v) =>
-      (level === "advisory" ? out.advisory : out.mandatory).push(`[${policy}] ${v.message}`),
-    );
-  for (const policy of fleetgatePolicies) {
-    if ("validateStack" in policy) {
-      add(
-        policy.enforcementLevel,
-        policy.name,
-        await runStackPolicy(policy as StackValidationPolicy, resources),
-      );
-    } else {
-      for (const r of resources) {
-        add(
-          policy.enforcementLevel,
-          policy.name,
-          await runResourcePolicy(policy as ResourceValidationPolicy, r),
-        );
-      }
-    }
-  }
-  return out;
 }
 
 /** Builds the Fleet of a shipped stack under mocks and returns what it registered. */
@@ -165,7 +136,7 @@ for (const stack of ["dev", "prod"] as const) {
     });
 
     it("has no mandatory violation", async () => {
-      const { mandatory } = await evaluate(resources);
+      const { mandatory } = await evaluatePack(resources);
       assert.deepStrictEqual(mandatory, []);
     });
 
@@ -175,8 +146,8 @@ for (const stack of ["dev", "prod"] as const) {
           ? { ...r, props: { ...r.props, image: "ghcr.io/fleetgate-example/api:latest" } }
           : r,
       );
-      const before = (await evaluate(resources)).mandatory;
-      const added = (await evaluate(broken)).mandatory.filter((m) => !before.includes(m));
+      const before = (await evaluatePack(resources)).mandatory;
+      const added = (await evaluatePack(broken)).mandatory.filter((m) => !before.includes(m));
       assert.strictEqual(added.length, 1, added.join("\n"));
       assert.match(added[0], /\[pinned-images\] service "refapp-api" image .*tag "latest" is not pinned/);
     });

@@ -12,6 +12,7 @@ import {
   unknownCheckingProxy,
 } from "@pulumi/policy";
 import * as assert from "assert";
+import { fleetgatePolicies } from "../../policies/pack";
 
 export interface Violation {
   message: string;
@@ -129,4 +130,33 @@ export function assertOneViolation(found: Violation[], pattern: RegExp): Violati
 
 export function assertNoViolations(found: Violation[]) {
   assert.deepStrictEqual(found, [], `expected no violations, got: ${JSON.stringify(found, null, 2)}`);
+}
+
+/** What every policy of the pack reports, by enforcement level. */
+export async function evaluatePack(
+  resources: FakeResource[],
+): Promise<{ mandatory: string[]; advisory: string[] }> {
+  const out = { mandatory: [] as string[], advisory: [] as string[] };
+  const add = (level: string | undefined, policy: string, found: Violation[]) =>
+    found.forEach((v) =>
+      (level === "advisory" ? out.advisory : out.mandatory).push(`[${policy}] ${v.message}`),
+    );
+  for (const policy of fleetgatePolicies) {
+    if ("validateStack" in policy) {
+      add(
+        policy.enforcementLevel,
+        policy.name,
+        await runStackPolicy(policy as StackValidationPolicy, resources),
+      );
+    } else {
+      for (const r of resources) {
+        add(
+          policy.enforcementLevel,
+          policy.name,
+          await runResourcePolicy(policy as ResourceValidationPolicy, r),
+        );
+      }
+    }
+  }
+  return out;
 }

@@ -6,13 +6,12 @@
  *
  * setMocks is process-global: the test file that calls `buildExample` keeps to itself.
  */
-import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 import * as assert from "assert";
 import type { Fleet } from "../../components/fleet";
 import type { StackConfig } from "../../config/schema";
-import { fleetgatePolicies } from "../../policies/pack";
-import { FakeResource, runResourcePolicy, runStackPolicy, Violation } from "../policies/util";
+import { FakeResource } from "../policies/util";
+export { evaluatePack } from "../policies/util";
 import { ExampleStack, validateExample } from "./support";
 
 // Internal but stable: the drain `pulumi.runtime.disconnect` waits for, and the mock monitor.
@@ -112,35 +111,6 @@ async function settled(count: () => number) {
     if (count() === last) stableFor += 50;
     else [last, stableFor] = [count(), 0];
   }
-}
-
-/** What every policy of the pack reports, by enforcement level. */
-export async function evaluatePack(
-  resources: FakeResource[],
-): Promise<{ mandatory: string[]; advisory: string[] }> {
-  const out = { mandatory: [] as string[], advisory: [] as string[] };
-  const add = (level: string | undefined, policy: string, found: Violation[]) =>
-    found.forEach((v) =>
-      (level === "advisory" ? out.advisory : out.mandatory).push(`[${policy}] ${v.message}`),
-    );
-  for (const policy of fleetgatePolicies) {
-    if ("validateStack" in policy) {
-      add(
-        policy.enforcementLevel,
-        policy.name,
-        await runStackPolicy(policy as StackValidationPolicy, resources),
-      );
-    } else {
-      for (const r of resources) {
-        add(
-          policy.enforcementLevel,
-          policy.name,
-          await runResourcePolicy(policy as ResourceValidationPolicy, r),
-        );
-      }
-    }
-  }
-  return out;
 }
 
 /** Resources of one type (the type's tail is enough, e.g. `render:Service`). */
