@@ -22,7 +22,16 @@ run_mocha() {
   echo "== mocha: $label"
   local out
   out=$(mktemp)
-  npx mocha --reporter ./tests/support/summary-reporter.js "$@" | tee "$out" || status=1
+  set +e
+  npx mocha --reporter ./tests/support/summary-reporter.js "$@" | tee "$out"
+  local code=${PIPESTATUS[0]}
+  set -e
+  if [ "$code" -ne 0 ]; then
+    # Also when every test passed: e.g. Pulumi's promise-leak check at exit (a test left
+    # registrations in flight) sets the code; the message above says which.
+    echo "mocha ($label) exited with code $code" >&2
+    status=1
+  fi
   local line
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$out" | tail -n1 || true)
   rm -f "$out"

@@ -56,7 +56,8 @@ export class CiPipeline extends pulumi.ComponentResource {
   public readonly resources: pulumi.CustomResource[] = [];
 
   constructor(name: string, args: CiPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("fleetgate:ci:CiPipeline", name, {}, opts);
+    // Validated and generated before super(): a bad pipeline registers nothing, not even this
+    // component (a component whose constructor throws after super() never completes).
     const { ci } = args;
     const envConfig = ci.environments.find((e) => e.name === args.environment);
     if (!envConfig) {
@@ -65,9 +66,11 @@ export class CiPipeline extends pulumi.ComponentResource {
           `ci.environments lists only ${ci.environments.map((e) => `"${e.name}"`).join(", ")}; add { name: ${args.environment} }`,
       );
     }
-    // Generated and validated before any resource is registered: a bad pipeline fails up front.
-    this.workflowFiles = renderWorkflowFiles(ci, args.source);
-    this.requiredChecks = requiredChecks(ci);
+    const workflowFiles = renderWorkflowFiles(ci, args.source);
+    const checks = requiredChecks(ci);
+    super("fleetgate:ci:CiPipeline", name, {}, opts);
+    this.workflowFiles = workflowFiles;
+    this.requiredChecks = checks;
 
     const [owner, repository] = ci.repository.split("/");
     const provider = new github.Provider(
