@@ -3,7 +3,6 @@
  * proves each alert fires on bad series and stays quiet on good ones.
  */
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
@@ -11,21 +10,7 @@ import { alarmsConfig } from "../../config/alarms";
 import { buildPrometheusRules, promDuration, renderPrometheusRules } from "../../lib/prometheus/rules";
 import { writePrometheusRules } from "../../scripts/write-prometheus-rules";
 import { REPO_ROOT, tempDir } from "../support/engine";
-
-/** promtool from PATH; installs it once through the project's tool setup when missing. */
-function promtool(): string {
-  const found = spawnSync("bash", ["-c", "command -v promtool"], { encoding: "utf8" });
-  if (found.status === 0) return found.stdout.trim();
-  execFileSync("bash", [path.join(REPO_ROOT, "scripts", "setup-test-tools.sh")], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  return execFileSync("bash", ["-c", "command -v promtool"], { encoding: "utf8" }).trim();
-}
-
-function run(args: string[], cwd: string): { code: number; output: string } {
-  const r = spawnSync(promtool(), args, { cwd, encoding: "utf8" });
-  return { code: r.status ?? 1, output: `${r.stdout}${r.stderr}` };
-}
+import { runPromtool as run } from "../support/promtool";
 
 const ALARMS = alarmsConfig.parse({
   serviceDown: { severity: "P2", windowSeconds: 60 },

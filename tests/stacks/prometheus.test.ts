@@ -4,29 +4,14 @@
  * fire on bad series and stay quiet on good ones under `promtool test rules`.
  */
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { prometheusInputForStack, renderPrometheusRules } from "../../lib/prometheus/rules";
 import type { StackConfig } from "../../config/schema";
-import { REPO_ROOT, tempDir } from "../support/engine";
+import { tempDir } from "../support/engine";
+import { runPromtool as run } from "../support/promtool";
 import { EXAMPLE_STACKS, ExampleStack, validateExample } from "./support";
-
-/** promtool from PATH; installs it once through the project's tool setup when missing. */
-function promtool(): string {
-  const found = spawnSync("bash", ["-c", "command -v promtool"], { encoding: "utf8" });
-  if (found.status === 0) return found.stdout.trim();
-  execFileSync("bash", [path.join(REPO_ROOT, "scripts", "setup-test-tools.sh")], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  return execFileSync("bash", ["-c", "command -v promtool"], { encoding: "utf8" }).trim();
-}
-
-function run(args: string[], cwd: string): { code: number; output: string } {
-  const r = spawnSync(promtool(), args, { cwd, encoding: "utf8" });
-  return { code: r.status ?? 1, output: `${r.stdout}${r.stderr}` };
-}
 
 function configOf(stack: ExampleStack): StackConfig {
   const r = validateExample(stack);
