@@ -7,6 +7,8 @@
  */
 import { execFileSync } from "child_process";
 import * as path from "path";
+import { formatResultTable, summarizeResults } from "../lib/checks/run";
+import type { CheckResult } from "../lib/checks/types";
 
 interface StateResource {
   type: string;
@@ -48,12 +50,23 @@ function servicesSection(resources: StateResource[]): string[] {
 }
 
 function smokeSection(resources: StateResource[]): string[] {
-  const suite = resources.find((r) => r.type === "pulumi-nodejs:dynamic/checks:SmokeSuite")?.outputs;
-  if (!suite) return ["Smoke checks: none configured (gates.smoke)"];
-  const table = String(suite.table ?? "").trimEnd();
+  // One suite per deploy wave plus the final one (docs/waves.md): report them as one table.
+  const suites = resources
+    .filter((r) => r.type === "pulumi-nodejs:dynamic/checks:SmokeSuite")
+    .map((r) => r.outputs ?? {});
+  if (suites.length === 0) return ["Smoke checks: none configured (gates.smoke)"];
+  const results = suites.flatMap((s) => (Array.isArray(s.results) ? (s.results as CheckResult[]) : []));
+  const ranAt =
+    suites
+      .map((s) => String(s.ranAt ?? ""))
+      .sort()
+      .pop() || "?";
   return [
-    `Smoke checks: ${suite.summary ?? ""} (ran ${suite.ranAt ?? "?"})`,
-    ...table.split("\n").map((l) => `  ${l}`),
+    `Smoke checks: ${summarizeResults(results)} (ran ${ranAt})`,
+    ...formatResultTable(results)
+      .trimEnd()
+      .split("\n")
+      .map((l) => `  ${l}`),
   ];
 }
 
