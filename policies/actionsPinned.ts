@@ -3,9 +3,7 @@
  * any time; a full commit SHA cannot. Applies to every workflow file the program declares.
  */
 import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-import { stringProp } from "./lib/props";
-import { GITHUB_REPOSITORY_FILE } from "./lib/resourceTypes";
-import { unpinnedActionReason, WORKFLOW_FILE, workflowRefs } from "./lib/workflows";
+import { declaredWorkflow, unpinnedActionReason } from "./lib/workflows";
 
 export const actionsPinnedBySha: ResourceValidationPolicy = {
   name: "actions-pinned-by-sha",
@@ -14,19 +12,9 @@ export const actionsPinnedBySha: ResourceValidationPolicy = {
     "Write owner/action@<sha> # v4.2.2 instead of owner/action@v4; local ./ actions are exempt.",
   enforcementLevel: "mandatory",
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
-    if (args.type !== GITHUB_REPOSITORY_FILE) return;
-    const file = stringProp(args.props, "file");
-    const content = stringProp(args.props, "content");
-    if (!file || !WORKFLOW_FILE.test(file) || content === undefined) return;
-    let refs;
-    try {
-      refs = workflowRefs(content);
-    } catch (e) {
-      report(
-        `workflow ${file} is not valid YAML (${(e as Error).message.split("\n")[0]}); its actions cannot be checked`,
-      );
-      return;
-    }
+    const workflow = declaredWorkflow(args, report, "actions");
+    if (!workflow) return;
+    const { file, refs } = workflow;
     for (const { where, ref } of refs.actions) {
       const reason = unpinnedActionReason(ref);
       if (reason) report(`workflow ${file} ${where}: ${reason}`);

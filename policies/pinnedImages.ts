@@ -7,8 +7,8 @@ import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } fro
 import { DEFAULT_FLOATING_TAGS, unpinnedReason } from "../config/image";
 import { configWithDefaults, stringList } from "./lib/config";
 import { stringProp } from "./lib/props";
-import { DOCKER_IMAGE_INPUTS, GITHUB_REPOSITORY_FILE, SERVICE_TYPES } from "./lib/resourceTypes";
-import { WORKFLOW_FILE, workflowRefs } from "./lib/workflows";
+import { DOCKER_IMAGE_INPUTS, SERVICE_TYPES } from "./lib/resourceTypes";
+import { declaredWorkflow } from "./lib/workflows";
 
 export interface PinnedImagesConfig {
   /** Tags treated as floating besides `latest` (which always floats). */
@@ -52,19 +52,9 @@ export const pinnedImages: ResourceValidationPolicy = {
       if (image !== undefined) check(`${args.type} "${args.name}" ${dockerInput} "${image}"`, image);
       return;
     }
-    if (args.type === GITHUB_REPOSITORY_FILE) {
-      const file = stringProp(args.props, "file");
-      const content = stringProp(args.props, "content");
-      if (!file || !WORKFLOW_FILE.test(file) || content === undefined) return;
-      let refs;
-      try {
-        refs = workflowRefs(content);
-      } catch (e) {
-        report(
-          `workflow ${file} is not valid YAML (${(e as Error).message.split("\n")[0]}); its images cannot be checked`,
-        );
-        return;
-      }
+    const workflow = declaredWorkflow(args, report, "images");
+    if (workflow) {
+      const { file, refs } = workflow;
       for (const { where, ref } of refs.images) {
         if (ref.includes("${{")) {
           report(

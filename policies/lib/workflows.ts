@@ -3,7 +3,10 @@
  * and the container images it runs (job containers, service containers, `docker://` steps).
  * Parsed with the `yaml` library, never with regular expressions over the text.
  */
+import type { ReportViolation, ResourceValidationArgs } from "@pulumi/policy";
 import { parse } from "yaml";
+import { stringProp } from "./props";
+import { GITHUB_REPOSITORY_FILE } from "./resourceTypes";
 
 /** Workflow files live here; other repository files are not workflows. */
 export const WORKFLOW_FILE = /^\.github\/workflows\/[^/]+\.ya?ml$/;
@@ -73,4 +76,28 @@ export function unpinnedActionReason(ref: string): string | undefined {
   const version = ref.slice(at + 1);
   if (FULL_SHA.test(version)) return undefined;
   return `"${ref}" is pinned to "${version}", which can move; use ${ref.slice(0, at)}@<40-character commit SHA> with the version as a comment (# ${version})`;
+}
+
+/**
+ * The references of the workflow file a resource declares (a RepositoryFile under
+ * .github/workflows/), or undefined when it declares none. A file that is not valid YAML is
+ * reported as a violation, since nothing in it can be checked.
+ */
+export function declaredWorkflow(
+  args: ResourceValidationArgs,
+  report: ReportViolation,
+  checking: string,
+): { file: string; refs: WorkflowRefs } | undefined {
+  if (args.type !== GITHUB_REPOSITORY_FILE) return undefined;
+  const file = stringProp(args.props, "file");
+  const content = stringProp(args.props, "content");
+  if (!file || !WORKFLOW_FILE.test(file) || content === undefined) return undefined;
+  try {
+    return { file, refs: workflowRefs(content) };
+  } catch (e) {
+    report(
+      `workflow ${file} is not valid YAML (${(e as Error).message.split("\n")[0]}); its ${checking} cannot be checked`,
+    );
+    return undefined;
+  }
 }
