@@ -11,11 +11,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as assert from "assert";
 import * as path from "path";
 import { evaluatePack, FakeResource } from "./util";
-import type { StackConfig } from "../../config/schema";
+import { referencedSecretKeys, type StackConfig } from "../../config/schema";
 import { REPO_ROOT } from "../support/engine";
-
-// Internal but stable: the same drain `pulumi.runtime.disconnect` waits for.
-const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+import { buildFleetUnderMocks } from "../support/mocks";
 
 interface Registered extends FakeResource {
   name: string;
@@ -51,60 +49,14 @@ async function registeredResources(
   const { Fleet } = await import("../../components/fleet");
   const { validateStackConfig } = await import("../../config/load");
   const { readStackFile } = await import("../../config/stack-file");
-  const { isSecretRef } = await import("../../config/primitives");
 
   const file = readStackFile(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`));
-  const secretKeys = new Set<string>(file.context.secretKeys);
-  collectSecretKeys(file.raw, secretKeys, isSecretRef);
+  // Every `{ secret: key }` of the config counts as set (CI and operators set them).
+  const secretKeys = new Set([...file.context.secretKeys, ...referencedSecretKeys(file.raw)]);
   const result = validateStackConfig(file.raw, { secretKeys });
   if (!result.ok) assert.fail(`Pulumi.${stack}.yaml is invalid: ${JSON.stringify(result.issues, null, 2)}`);
-  const fleet = new Fleet(result.config.fleet.name, {
-    config: result.config,
-    secrets: {
-      resolve: () => pulumi.secret("mock-secret-value"),
-      value: (v) => (typeof v === "string" ? pulumi.output(v) : pulumi.secret("mock-secret-value")),
-    },
-  });
-  // Every registration is an RPC to the mock monitor: wait until the queue drains (dynamic
-  // providers' closure serialization can take seconds), then until nothing new arrives. A
-  // component that fails inside an apply leaves the queue hanging: report its error instead.
-  const failures: string[] = [];
-  const onRejection = (e: unknown) => failures.push(String((e as Error)?.message ?? e));
-  process.on("unhandledRejection", onRejection);
-  try {
-    await new Promise<void>((resolve) => pulumi.all([fleet.urn, fleet.serviceUrls]).apply(() => resolve()));
-    await Promise.race([
-      settings.waitForRPCs(),
-      new Promise((resolve) => setTimeout(resolve, 60_000)).then(() =>
-        failures.push("registrations did not finish within 60 s"),
-      ),
-    ]);
-    await settled(() => registered.length);
-  } finally {
-    process.off("unhandledRejection", onRejection);
-  }
-  if (failures.length)
-    assert.fail(`building the ${stack} Fleet failed:\n${[...new Set(failures)].join("\n")}`);
+  await buildFleetUnderMocks(Fleet, result.config, () => registered.length, stack);
   return { resources: registered, config: result.config };
-}
-
-/** Every `{ secret: key }` of the config counts as set (CI and operators set them). */
-function collectSecretKeys(v: unknown, into: Set<string>, isRef: (x: unknown) => boolean) {
-  if (isRef(v) && typeof v === "object" && v && "secret" in v)
-    into.add(String((v as { secret: unknown }).secret));
-  else if (Array.isArray(v)) v.forEach((x) => collectSecretKeys(x, into, isRef));
-  else if (v && typeof v === "object") Object.values(v).forEach((x) => collectSecretKeys(x, into, isRef));
-}
-
-/** Waits until no resource has been registered for a while (registrations are asynchronous). */
-async function settled(count: () => number) {
-  let last = -1;
-  let stableFor = 0;
-  while (stableFor < 300) {
-    await new Promise((r) => setTimeout(r, 50));
-    if (count() === last) stableFor += 50;
-    else [last, stableFor] = [count(), 0];
-  }
 }
 
 for (const stack of ["dev", "prod"] as const) {

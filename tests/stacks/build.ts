@@ -11,12 +11,12 @@ import * as assert from "assert";
 import type { Fleet } from "../../components/fleet";
 import type { StackConfig } from "../../config/schema";
 import { FakeResource } from "../policies/util";
+import { buildFleetUnderMocks } from "../support/mocks";
 export { evaluatePack } from "../policies/util";
 import { ExampleStack, validateExample } from "./support";
 
-// Internal but stable: the drain `pulumi.runtime.disconnect` waits for, and the mock monitor.
+// Internal but stable: the mock monitor, to record each registration's dependencies.
 const settings = require("@pulumi/pulumi/runtime/settings") as {
-  waitForRPCs(): Promise<void>;
   getMonitor(): { registerResource: (req: RegisterRequest, cb: unknown) => unknown };
 };
 
@@ -73,44 +73,9 @@ export async function buildExample(stack: ExampleStack): Promise<BuiltExample> {
   const { Fleet } = await import("../../components/fleet");
   const result = validateExample(stack);
   if (!result.ok) assert.fail(`${stack} is invalid: ${JSON.stringify(result.issues, null, 2)}`);
-  const failures: string[] = [];
-  const onRejection = (e: unknown) => failures.push(String((e as Error)?.message ?? e));
-  process.on("unhandledRejection", onRejection);
-  let fleet: Fleet;
-  try {
-    fleet = new Fleet(result.config.fleet.name, {
-      config: result.config,
-      secrets: {
-        resolve: () => pulumi.secret("mock-secret-value"),
-        value: (v) => (typeof v === "string" ? pulumi.output(v) : pulumi.secret("mock-secret-value")),
-      },
-    });
-    await new Promise<void>((resolve) => pulumi.all([fleet.urn, fleet.serviceUrls]).apply(() => resolve()));
-    await Promise.race([
-      settings.waitForRPCs(),
-      new Promise((resolve) => setTimeout(resolve, 60_000)).then(() =>
-        failures.push("registrations did not finish within 60 s"),
-      ),
-    ]);
-    await settled(() => registered.length);
-  } finally {
-    process.off("unhandledRejection", onRejection);
-  }
-  if (failures.length)
-    assert.fail(`building the ${stack} Fleet failed:\n${[...new Set(failures)].join("\n")}`);
+  const fleet = await buildFleetUnderMocks(Fleet, result.config, () => registered.length, stack);
   for (const r of registered) r.dependsOn = deps.get(`${r.type}::${r.name}`) ?? [];
-  return { config: result.config, fleet: fleet!, resources: registered };
-}
-
-/** Waits until no resource has been registered for a while (registrations are asynchronous). */
-async function settled(count: () => number) {
-  let last = -1;
-  let stableFor = 0;
-  while (stableFor < 300) {
-    await new Promise((r) => setTimeout(r, 50));
-    if (count() === last) stableFor += 50;
-    else [last, stableFor] = [count(), 0];
-  }
+  return { config: result.config, fleet, resources: registered };
 }
 
 /** Resources of one type (the type's tail is enough, e.g. `render:Service`). */
