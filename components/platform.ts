@@ -18,6 +18,13 @@ export interface DeployedService {
   id: pulumi.Output<string>;
   /** Base URL the checks call (no trailing slash); undefined for workers. */
   url: pulumi.Output<string | undefined>;
+  /**
+   * Identifies the deploy that is live for this service after this update (`<platform id>:<deploy
+   * id>`). It changes exactly when a deploy happened in this update, so the gates key on it: any
+   * redeploy (image, env value, run setting, a correction of drift or of a rollback) re-runs
+   * them, and an update that deployed nothing does not (docs/design.md, "Triggers").
+   */
+  deployment: pulumi.Output<string>;
   /** Resources the gates must wait for: the service, its env set push and its deploy. */
   ready: pulumi.Resource[];
   /** How to roll this service back to its previous deploy. */

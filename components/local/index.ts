@@ -165,6 +165,7 @@ export const buildLocalPlatform: PlatformBuilder = (parent, args) => {
         name: s.name,
         id: svc.id,
         url: svc.url,
+        deployment: pulumi.interpolate`${s.name}:${svc.deployId}`,
         ready: [svc, ...(envFile ? [envFile] : []), ...(up ? [up] : [])],
         rollback: pulumi.output(rollback),
       };

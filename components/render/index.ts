@@ -219,6 +219,7 @@ export class RenderPlatform extends pulumi.ComponentResource {
           name: s.name,
           id: service.id,
           url,
+          deployment: pulumi.interpolate`${service.id}:${deploy.deployId}`,
           ready: [service, ...(set ? [set] : []), deploy, ...(up ? [up] : [])],
           rollback: pulumi
             .all([service.id, deploy.previousDeployId])

@@ -76,6 +76,7 @@ function platform(): PlatformResult {
     name,
     id: pulumi.output(`srv-${name}`),
     url: pulumi.output(url),
+    deployment: pulumi.output(`srv-${name}:dep-1`),
     ready: [],
     rollback: pulumi.output({
       platform: "render" as const,
