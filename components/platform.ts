@@ -42,6 +42,12 @@ export interface PlatformArgs {
   secrets: SecretResolver;
   /** The fleet revision (hash of images and env declarations). */
   revision: string;
+  /**
+   * The image each service deploys, by service name, when it is not the config's reference
+   * (a digest resolved from the registry, a release input, a promoted stack's output). Platforms
+   * deploy `images[name] ?? service.image`.
+   */
+  images?: Record<string, pulumi.Input<string>>;
   /** Resources that must complete before any service changes (integrity snapshot, backup). */
   before: pulumi.Resource[];
   /**

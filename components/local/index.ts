@@ -129,7 +129,7 @@ export const buildLocalPlatform: PlatformBuilder = (parent, args) => {
         {
           name: s.name,
           serviceType: s.type,
-          image: s.image,
+          image: args.images?.[s.name] ?? s.image,
           public: s.type === "web",
           healthCheckPath: s.healthCheckPath,
           command: local.command,

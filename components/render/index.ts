@@ -40,6 +40,8 @@ export interface RenderPlatformArgs {
   revision?: string;
   /** Per-wave gates: every deploy of a wave waits for what this returns (docs/waves.md). */
   beforeWave?: WaveHook;
+  /** The image each service deploys when not the config's reference (see `PlatformArgs.images`). */
+  images?: Record<string, pulumi.Input<string>>;
 }
 
 /** One env-var set as pushed: which services, and per service the declared layers merged. */
@@ -109,7 +111,7 @@ export class RenderPlatform extends pulumi.ComponentResource {
           {
             name: s.name,
             serviceType: s.type,
-            image: s.image,
+            image: args.images?.[s.name] ?? s.image,
             public: s.type === "web",
             healthCheckPath: s.healthCheckPath,
             plan: s.plan,
@@ -195,7 +197,7 @@ export class RenderPlatform extends pulumi.ComponentResource {
           {
             serviceId: service.id,
             serviceName: s.name,
-            image: s.image,
+            image: args.images?.[s.name] ?? s.image,
             envVersion: set ? set.versions.apply((v) => v?.[s.name] ?? "none") : "none",
             timeoutSeconds: args.deployTimeoutSeconds,
             ...api,
@@ -252,6 +254,7 @@ export const buildRenderPlatform: PlatformBuilder = (parent, args: PlatformArgs)
       before: args.before,
       revision: args.revision,
       beforeWave: args.beforeWave,
+      images: args.images,
     },
     { parent },
   ).result;
