@@ -8,6 +8,7 @@
  * public, AWS on the local platform) live in `alarmsStackIssues`.
  */
 import { z } from "zod";
+import { awsScheduleExpression } from "./schedule";
 import { durationSeconds, httpUrl, resourceName, secretRef } from "./primitives";
 
 export const SEVERITIES = ["P1", "P2", "P3", "P4"] as const;
@@ -159,13 +160,7 @@ const severityConfig = z.strictObject({
 
 const monitorConfig = z.strictObject({
   /** EventBridge schedule expression. */
-  schedule: z
-    .string()
-    .regex(
-      /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/,
-      "must be an EventBridge schedule such as rate(12 hours) or cron(0 */12 * * ? *)",
-    )
-    .default("rate(12 hours)"),
+  schedule: awsScheduleExpression.default("rate(12 hours)"),
   /** Severity topic the result table is published to when a check fails. */
   severity: severity.default("P2"),
   /** Lambda timeout. */

@@ -7,6 +7,7 @@
  * they report the full config path (`ci.jobs[1].needs[0]`).
  */
 import { z } from "zod";
+import { cronSchedule } from "./schedule";
 import { PINNED_ACTION_NAMES, PINNED_USES } from "../components/ci/actions";
 import { envVarName, resourceName, secretRef } from "./primitives";
 
@@ -247,10 +248,7 @@ export const ciConfig = z
     healthMonitor: z
       .strictObject({
         /** Cron (UTC); default every 12 hours. */
-        schedule: z
-          .string()
-          .regex(/^\S+( \S+){4}$/, "must be a 5-field cron expression such as '17 */12 * * *'")
-          .default("17 */12 * * *"),
+        schedule: cronSchedule.default("17 */12 * * *"),
         /** Secret holding a webhook URL (Slack-compatible) to post to on failure; an issue is opened either way. */
         alertWebhookSecret: githubSecretName.optional(),
       })

@@ -1,7 +1,14 @@
 /**
- * Image reference parsing and the pinning rule shared by the config schema, the components
- * and the policy pack: a reference is pinned when it carries a digest or an exact version tag.
+ * Image references: parsing, normalization and the pinning rule, shared by the config schema,
+ * the components and the policy pack.
+ *
+ * A reference is parsed with the distribution reference grammar (`@swimlane/docker-reference`,
+ * a port of github.com/distribution/reference), so a string that is not a reference is refused
+ * with the reason before the pinning rule looks at its tag: a reference is pinned when it
+ * carries a digest or an exact version tag.
  */
+import { parseFamiliarName } from "@swimlane/docker-reference";
+import { z } from "zod";
 
 /** Tags that never identify one build, whatever the config says. */
 export const ALWAYS_FLOATING_TAGS = ["latest"];
@@ -21,6 +28,12 @@ export interface ImageRef {
   digest?: string;
 }
 
+const EXAMPLE = "ghcr.io/org/api:1.4.2";
+const NAME_MAX = 255;
+const TAG = /^[\w][\w.-]{0,127}$/;
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const DOMAIN =
+  /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 // An exact version: optional "v", then major.minor.patch with an optional pre-release/build suffix.
 // Anything else ("1", "1.2", "stable") floats.
@@ -28,30 +41,108 @@ const EXACT_VERSION = /^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$/;
 // A git commit id tag (7-40 hex), as teams tag images with `git rev-parse --short HEAD`.
 const COMMIT_TAG = /^[0-9a-f]{7,40}$/;
 
-/** Splits `[registry/]repo[:tag][@digest]`; registry defaults to docker.io like Docker does. */
-export function parseImageRef(ref: string): ImageRef {
-  let rest = ref.trim();
-  let digest: string | undefined;
-  const at = rest.indexOf("@");
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-  }
-  let tag: string | undefined;
+/** Splits a reference the way the grammar does, without judging it: for the reasons below. */
+function split(ref: string): { domain?: string; path: string; tags: string[]; digest?: string } {
+  const at = ref.indexOf("@");
+  const name = at >= 0 ? ref.slice(0, at) : ref;
+  const digest = at >= 0 ? ref.slice(at + 1) : undefined;
+  const slash = name.indexOf("/");
+  const first = slash >= 0 ? name.slice(0, slash) : "";
+  const hasDomain = slash >= 0 && (first.includes(".") || first.includes(":") || first === "localhost");
+  const rest = hasDomain ? name.slice(slash + 1) : name;
   const lastSlash = rest.lastIndexOf("/");
-  const colon = rest.lastIndexOf(":");
-  if (colon > lastSlash) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
+  const [last, ...tags] = rest.slice(lastSlash + 1).split(":");
+  return { domain: hasDomain ? first : undefined, path: rest.slice(0, lastSlash + 1) + last, tags, digest };
+}
+
+/** Why `ref` is not a well-formed image reference, in words a user can act on. */
+function malformedReason(ref: string): string | undefined {
+  const q = JSON.stringify(ref);
+  if (ref === "") return `is empty; write an image reference such as ${EXAMPLE}`;
+  if (/\s/.test(ref)) return `image reference ${q} contains whitespace; remove it`;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(ref)) {
+    return `image reference ${q} has a URL scheme; write it without one, e.g. ${EXAMPLE}`;
   }
-  const parts = rest.split("/");
-  let registry = "docker.io";
-  if (parts.length > 1 && (parts[0].includes(".") || parts[0].includes(":") || parts[0] === "localhost")) {
-    registry = parts.shift() as string;
+  if (ref.split("@").length > 2) return `image reference ${q} has more than one "@digest"; keep one`;
+  const { domain, path, tags, digest } = split(ref);
+  if (domain !== undefined && !DOMAIN.test(domain)) {
+    return `image reference ${q} has an invalid registry "${domain}"; use a host name with an optional :port`;
   }
-  let repository = parts.join("/");
-  if (registry === "docker.io" && !repository.includes("/")) repository = `library/${repository}`;
-  return { registry, repository, tag, digest };
+  if (tags.length > 1) return `image reference ${q} has more than one ":tag"; keep one`;
+  const components = path.split("/");
+  if (components.some((c) => c === "")) {
+    return `image reference ${q} has an empty path component ("//", or a leading or trailing "/"); remove the extra "/"`;
+  }
+  if (path !== path.toLowerCase()) {
+    return `image reference ${q} has upper-case letters in its repository; repositories are lower-case (${path.toLowerCase()})`;
+  }
+  const bad = components.find((c) => !PATH_COMPONENT.test(c));
+  if (bad !== undefined) {
+    return `image reference ${q} has an invalid path component "${bad}"; use lower-case letters and digits separated by ".", "_", "__" or "-"`;
+  }
+  if ((domain ? domain.length + 1 : 0) + path.length > NAME_MAX) {
+    return `image reference ${q} has a name longer than ${NAME_MAX} characters; shorten the repository path`;
+  }
+  const tag = tags[0];
+  if (tag !== undefined) {
+    if (tag.length > 128) return `tag of ${q} is longer than 128 characters; use a shorter tag`;
+    if (!TAG.test(tag)) {
+      return `tag "${tag}" of ${q} is invalid; a tag is letters, digits, "_", "." and "-" and does not start with "." or "-"`;
+    }
+  }
+  if (digest !== undefined && !/^[a-z0-9]+(?:[-_+.][a-z0-9]+)*:[a-f0-9]{32,}$/i.test(digest)) {
+    return `digest "${digest}" is not a sha256 digest; use @sha256: followed by 64 hex characters`;
+  }
+  return undefined;
+}
+
+export type ImageRefResult = { ok: true; ref: ImageRef } | { ok: false; reason: string };
+
+/**
+ * Parses a reference with the distribution grammar; a familiar name gets Docker's defaults
+ * (`nginx` → registry docker.io, repository library/nginx).
+ */
+export function checkImageRef(ref: string): ImageRefResult {
+  const reason = malformedReason(ref);
+  if (reason) return { ok: false, reason };
+  try {
+    const parsed = parseFamiliarName(ref);
+    return {
+      ok: true,
+      ref: {
+        registry: parsed.domain ?? "docker.io",
+        repository: parsed.repository ?? "",
+        tag: parsed.tag,
+        digest: parsed.digest,
+      },
+    };
+  } catch (e) {
+    // The grammar refused what the checks above let through: give its own reason.
+    return {
+      ok: false,
+      reason: `image reference ${JSON.stringify(ref)} is invalid (${(e as Error).message}); write e.g. ${EXAMPLE}`,
+    };
+  }
+}
+
+/** Why `ref` is not a well-formed reference, or undefined when it is. */
+export function imageRefProblem(ref: string): string | undefined {
+  const r = checkImageRef(ref);
+  return r.ok ? undefined : r.reason;
+}
+
+/**
+ * Splits `[registry/]repo[:tag][@digest]`; registry defaults to docker.io like Docker does.
+ * For a malformed reference (already refused by the schema) it falls back to a plain split,
+ * so comparing what a platform echoes back never throws.
+ */
+export function parseImageRef(ref: string): ImageRef {
+  const checked = checkImageRef(ref.trim());
+  if (checked.ok) return checked.ref;
+  const { domain, path, tags, digest } = split(ref.trim());
+  const registry = domain ?? "docker.io";
+  const repository = registry === "docker.io" && !path.includes("/") ? `library/${path}` : path;
+  return { registry, repository, tag: tags[0], digest };
 }
 
 /**
@@ -65,14 +156,14 @@ export function normalizeImageRef(ref: string): string {
 }
 
 /**
- * Returns why `ref` is not pinned, or undefined when it is. `floatingTags` are the tags a
- * stack declares as moving (e.g. `stable`, `main`); `latest` always floats.
+ * Returns why `ref` is not pinned (or not a reference at all), or undefined when it is pinned.
+ * `floatingTags` are the tags a stack declares as moving (e.g. `stable`, `main`); `latest`
+ * always floats.
  */
 export function unpinnedReason(ref: string, floatingTags: readonly string[] = []): string | undefined {
-  if (!ref || /\s/.test(ref)) return `image reference ${JSON.stringify(ref)} is empty or has whitespace`;
-  const r = parseImageRef(ref);
-  if (!r.repository || r.repository.endsWith("/"))
-    return `image reference ${JSON.stringify(ref)} has no repository`;
+  const checked = checkImageRef(ref);
+  if (!checked.ok) return checked.reason;
+  const r = checked.ref;
   if (r.digest !== undefined) {
     if (!DIGEST.test(r.digest)) {
       return `digest "${r.digest}" is not a sha256 digest; use @sha256: followed by 64 hex characters`;
@@ -87,3 +178,9 @@ export function unpinnedReason(ref: string, floatingTags: readonly string[] = []
   }
   return undefined;
 }
+
+/** A well-formed image reference (the pinning rule runs with the stack's floating tags later). */
+export const imageReference = z.string().superRefine((value, ctx) => {
+  const reason = imageRefProblem(value);
+  if (reason) ctx.addIssue({ code: "custom", message: reason, input: value });
+});

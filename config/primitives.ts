@@ -63,7 +63,15 @@ export const httpPath = z.string().regex(/^\/[^\s]*$/, "must be a path starting 
 /** An absolute http(s) URL. */
 export const httpUrl = z
   .string()
-  .regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, "must be an absolute http:// or https:// URL");
+  .regex(
+    /^https?:\/\/[^\s/]+(\/[^\s]*)?$/,
+    "must be an absolute http:// or https:// URL such as https://api.example.com",
+  )
+  .refine((url) => !/^https?:\/\/[^/@\s]+@/.test(url), {
+    // Credentials in a URL end up in diffs, outputs and state in plain text.
+    message:
+      "must not carry credentials (user:password@); remove them and pass them as a secret header or env var ({ secret: <key> })",
+  });
 
 /** A percentage in [0, 100]. */
 export const percent = z

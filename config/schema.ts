@@ -18,8 +18,10 @@ import {
   notificationsConfig,
   watchConfig,
 } from "./deploy";
-import { DEFAULT_FLOATING_TAGS, unpinnedReason } from "./image";
+import { DEFAULT_FLOATING_TAGS, imageReference, unpinnedReason } from "./image";
 import { integrityConfig } from "./integrity";
+import { cronSchedule } from "./schedule";
+import { nameLooksSecret, plainSecretFix, urlHasCredentials } from "./secrets";
 import { waveIssues } from "./waves";
 import {
   durationSeconds,
@@ -55,7 +57,7 @@ export const serviceConfig = z.strictObject({
   /** Render service type; `web` is public, `private` is reachable only inside the fleet. */
   type: z.enum(["web", "private", "worker", "cron"], { error: "must be one of web, private, worker, cron" }),
   /** Pinned image: `repo@sha256:<64 hex>` or an exact version tag (`repo:1.4.2`). */
-  image: z.string().min(1, "must be an image reference such as ghcr.io/org/api:1.4.2"),
+  image: imageReference,
   /** Health check path; required for web services. */
   healthCheckPath: httpPath.optional(),
   plan: z.string().min(1).optional(),
@@ -66,13 +68,18 @@ export const serviceConfig = z.strictObject({
   /** Runs before each deploy (e.g. migrations). */
   preDeployCommand: z.string().min(1).optional(),
   /** Cron expression; required for and only for `cron` services. */
-  schedule: z.string().min(1).optional(),
+  schedule: cronSchedule.optional(),
   /** Per-service env overrides: the last layer, wins over the fleet-wide sets. */
   env: envLayer.default({}),
   /** Public URL of the service for checks (Render: https://<name>.onrender.com unless set). */
   url: httpUrl.optional(),
   /** Deploy wave: lower waves deploy (and pass their checks) first. */
-  wave: z.number().int().min(0, "must be 0 or more").default(0),
+  wave: z
+    .number()
+    .int()
+    .min(0, "must be 0 or more; waves count up from 0")
+    .max(100, "must be at most 100; number waves 0, 1, 2, ... in deploy order (docs/waves.md)")
+    .default(0),
   /** Services this one deploys after (each one wave later than the latest of them); see docs/waves.md. */
   after: z.array(resourceName).optional(),
   /** How to run the service on the local platform. Required when platform.kind is local. */
@@ -209,11 +216,21 @@ export function referencedSecretKeys(value: unknown): string[] {
   return [...keys].sort();
 }
 
-/** Rules that span fields; runs only once every field is well-formed. */
+/** Rules that span fields, with their paths formatted. */
 export function crossFieldIssues(cfg: StackConfig, ctx: ConfigContext): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const add = (path: (string | number)[], message: string) =>
-    issues.push({ path: formatPath(path), message });
+  return crossFieldIssuesAt(cfg, ctx).map((i) => ({ path: formatPath(i.path), message: i.message }));
+}
+
+/**
+ * Rules that span fields. The validator runs them on the config with its invalid fields left
+ * out too (config/load.ts), so they never wait for every field to be well-formed.
+ */
+export function crossFieldIssuesAt(
+  cfg: StackConfig,
+  ctx: ConfigContext,
+): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const add = (path: (string | number)[], message: string) => issues.push({ path, message });
   const { fleet } = cfg;
 
   const serviceNames = fleet.services.map((s) => s.name);
@@ -268,6 +285,21 @@ export function crossFieldIssues(cfg: StackConfig, ctx: ConfigContext): ConfigIs
       );
     }
     reportCaseDuplicates(Object.keys(s.env), ["fleet", "services", i, "env"], add);
+    reportPlainSecrets(s.env, ["fleet", "services", i, "env"], add);
+    // The same key in a set and in the service's own layer, spelled differently: both would
+    // reach the process (env names are case-sensitive) although one was meant to override the other.
+    fleet.envSets.forEach((set) => {
+      if (!set.services.includes(s.name)) return;
+      for (const key of Object.keys(s.env)) {
+        const other = Object.keys(set.vars).find((k) => k !== key && k.toUpperCase() === key.toUpperCase());
+        if (other) {
+          add(
+            ["fleet", "services", i, "env", key],
+            `"${key}" differs only in case from "${other}" of env-var set "${set.name}", so the service would get both; spell it "${other}" to override the set's value, or rename one`,
+          );
+        }
+      }
+    });
   });
 
   if (cfg.platform.kind === "local") {
@@ -307,6 +339,7 @@ export function crossFieldIssues(cfg: StackConfig, ctx: ConfigContext): ConfigIs
       add(["fleet", "envSets", i, "services"], `service "${d}" is listed twice`);
     }
     reportCaseDuplicates(Object.keys(set.vars), ["fleet", "envSets", i, "vars"], add);
+    reportPlainSecrets(set.vars, ["fleet", "envSets", i, "vars"], add);
   });
 
   cfg.gates.smoke?.checks.forEach((c, i) => {
@@ -352,6 +385,26 @@ export function crossFieldIssues(cfg: StackConfig, ctx: ConfigContext): ConfigIs
     }
   });
   return issues;
+}
+
+/** Plain values that should be secrets: under a secret-looking name, or a URL with credentials. */
+function reportPlainSecrets(
+  layer: Record<string, unknown>,
+  path: (string | number)[],
+  add: (p: (string | number)[], m: string) => void,
+) {
+  for (const [key, value] of Object.entries(layer)) {
+    if (typeof value !== "string") continue;
+    if (urlHasCredentials(value)) {
+      // Never echo the value: it holds the credential.
+      add(
+        [...path, key],
+        `the URL carries credentials (user:password@) in plain text, which would show in diffs and state; ${plainSecretFix(key)}`,
+      );
+    } else if (nameLooksSecret(key)) {
+      add([...path, key], `has a plain value but its name looks secret; ${plainSecretFix(key)}`);
+    }
+  }
 }
 
 function reportCaseDuplicates(

@@ -4,6 +4,12 @@
  * `plainKeys` (declared keys whose value is NOT a secret reference); values are never read.
  */
 import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import {
+  DEFAULT_ALLOW_PLAIN_PATTERNS,
+  DEFAULT_SECRET_NAME_PATTERNS,
+  nameLooksSecret,
+  plainSecretFix,
+} from "../config/secrets";
 import { compilePatterns, configWithDefaults, stringList } from "./lib/config";
 import { stringListProp, stringProp } from "./lib/props";
 import { ENV_SET_TYPES } from "./lib/resourceTypes";
@@ -15,11 +21,8 @@ export interface SecretEnvValuesConfig {
   allowPlainPatterns: string[];
 }
 
-export const DEFAULT_SECRET_NAME_PATTERNS = [
-  "(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIALS?|APIKEY|KEY|SALT|DSN)S?(_|$)",
-  "(^|_)(DATABASE|DB|POSTGRES|POSTGRESQL|PG|REDIS|MONGO|MONGODB|AMQP)_?UR[LI]$",
-];
-export const DEFAULT_ALLOW_PLAIN_PATTERNS = ["(^|_)PUBLIC(_|$)", "PUBLISHABLE"];
+// The rule is the config validator's own (config/secrets.ts), so the two never disagree.
+export { DEFAULT_ALLOW_PLAIN_PATTERNS, DEFAULT_SECRET_NAME_PATTERNS };
 
 const DEFAULTS: SecretEnvValuesConfig = {
   secretNamePatterns: DEFAULT_SECRET_NAME_PATTERNS,
@@ -50,9 +53,9 @@ export const secretEnvValues: ResourceValidationPolicy = {
     const allowed = compilePatterns("secret-env-values.allowPlainPatterns", cfg.allowPlainPatterns);
     const setName = stringProp(args.props, "setName") ?? args.name;
     for (const key of stringListProp(args.props, "plainKeys")) {
-      if (secretLike.some((p) => p.test(key)) && !allowed.some((p) => p.test(key))) {
+      if (nameLooksSecret(key, secretLike, allowed)) {
         report(
-          `env var ${key} of set "${setName}" has a plain value but its name looks secret; run \`pulumi config set --secret fleetgate:<key> <value>\` and write ${key}: { secret: <key> }`,
+          `env var ${key} of set "${setName}" has a plain value but its name looks secret; ${plainSecretFix(key)}`,
         );
       }
     }
