@@ -199,8 +199,10 @@ function partiallyValid(
   const removed: Path[] = [];
   const names: string[] = [];
   for (let round = 0; round < 12; round++) {
-    const parsed = stackConfig.safeParse(pruned);
+    const parsed = stackConfig.safeParse(pruned, { reportInput: true });
     if (parsed.success) return { data: parsed.data, pruned, removed, names };
+    const earlier = [...removed];
+    const thisRound: Path[] = [];
     for (const issue of parsed.error.issues) {
       const paths: Path[] =
         issue.code === "unrecognized_keys"
@@ -208,9 +210,11 @@ function partiallyValid(
           : [issue.path as Path];
       for (let path of paths) {
         let original = originalPath(pruned, path);
+        // Inside something removed for another problem this round: already gone.
+        if (thisRound.some((r) => sameOrUnder(original, r))) continue;
         // A missing required field, or one removed in an earlier round: remove what holds it.
         let up = issue.code === "invalid_type" && issue.input === undefined;
-        while (path.length && (up || removed.some((r) => sameOrUnder(original, r)))) {
+        while (path.length && (up || earlier.some((r) => sameOrUnder(original, r)))) {
           path = path.slice(0, -1);
           original = originalPath(pruned, path);
           up = false;
@@ -219,6 +223,7 @@ function partiallyValid(
         if (isContainer(holder) && typeof holder.name === "string") names.push(holder.name);
         if (!markRemoved(pruned, path)) return undefined;
         removed.push(original);
+        thisRound.push(original);
       }
     }
     compact(pruned);
