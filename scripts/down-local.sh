@@ -5,7 +5,9 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
-eval "$(bash scripts/setup.sh)"
+# Capture first, check, then eval: a failed setup must stop here with its message.
+setup_env=$(bash scripts/setup.sh) || { echo "down-local: setup failed; fix the problem above and run again" >&2; exit 1; }
+eval "$setup_env"
 # shellcheck source=pulumi-env.sh
 . scripts/pulumi-env.sh
 export PULUMI_CONFIG_PASSPHRASE="${FLEETGATE_LOCAL_PASSPHRASE:-fleetgate-local-demo-only}"

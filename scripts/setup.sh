@@ -4,6 +4,7 @@
 # With --test-tools it also installs what the test suite validates against
 # (actionlint, zizmor, promtool, PostgreSQL); see scripts/setup-test-tools.sh.
 # Prints nothing but progress on stderr and, last, `export PATH=...` lines on stdout.
+# Use it as: setup_env=$(bash scripts/setup.sh) && eval "$setup_env"
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -13,14 +14,16 @@ stamp=node_modules/.fleetgate-lock.sha
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: npm ci" >&2
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2 || { echo "setup: npm ci failed (see above)" >&2; exit 1; }
   echo "$want" > "$stamp"
 fi
 
-engine_dir=$(bash scripts/setup-engine.sh)
+# Each step stops setup with its own message; callers must check our status before they eval
+# our output (see scripts/up-local.sh): `eval "$(…)"` alone hides a failure.
+engine_dir=$(bash scripts/setup-engine.sh) || { echo "setup: the Pulumi engine step failed (see above)" >&2; exit 1; }
 path_add="$engine_dir"
 if [ "${1:-}" = "--test-tools" ]; then
-  tools_dir=$(bash scripts/setup-test-tools.sh)
+  tools_dir=$(bash scripts/setup-test-tools.sh) || { echo "setup: the test-tools step failed (see above)" >&2; exit 1; }
   path_add="$path_add:$tools_dir"
 fi
 echo "export PATH=\"$path_add:\$PATH\""

@@ -5,7 +5,8 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
-eval "$(bash scripts/setup.sh --test-tools)"
+setup_env=$(bash scripts/setup.sh --test-tools) || { echo "test: setup failed; fix the problem above and run again" >&2; exit 1; }
+eval "$setup_env"
 # shellcheck source=pulumi-env.sh
 . scripts/pulumi-env.sh
 

@@ -7,7 +7,9 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
-eval "$(bash scripts/setup.sh)"
+# Capture first, check, then eval: a failed setup must stop here with its message.
+setup_env=$(bash scripts/setup.sh) || { echo "up-local: setup failed; fix the problem above and run again" >&2; exit 1; }
+eval "$setup_env"
 # shellcheck source=pulumi-env.sh
 . scripts/pulumi-env.sh
 # The local stack holds only secrets it generated itself for the demo, so a fixed, documented
