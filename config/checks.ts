@@ -62,11 +62,26 @@ export const checkConfig = z.discriminatedUnion("kind", [
   z.strictObject({
     ...checkBase,
     kind: z.literal("webhook"),
-    /** HMAC-SHA256 signing secret shared with the sender. */
+    /** Signing secret shared with the sender (Svix/Standard Webhooks: `whsec_...`; Stripe: `whsec_...`). */
     signingSecret: secretRef,
+    /**
+     * How the sender signs: `github` (`sha256=<hex>` in `signatureHeader`), `standard-webhooks`
+     * (`webhook-*` headers), `svix` (`svix-*` headers, e.g. Clerk) or `stripe` (`Stripe-Signature`).
+     */
+    scheme: z
+      .enum(["github", "standard-webhooks", "svix", "stripe"], {
+        error: "must be one of github, standard-webhooks, svix, stripe (how the sender signs)",
+      })
+      .default("github"),
+    /** Header of the `github` scheme; the other schemes use their own header names. */
     signatureHeader: z.string().default("x-fleetgate-signature"),
   }),
-  z.strictObject({ ...checkBase, kind: z.literal("jwks") }),
+  z.strictObject({
+    ...checkBase,
+    kind: z.literal("jwks"),
+    /** Optional path on the target that returns a token the service signed; it must verify. */
+    tokenPath: httpPath.optional(),
+  }),
   z.strictObject({ ...checkBase, kind: z.literal("requestId"), header: z.string().default("x-request-id") }),
 ]);
 export type CheckConfig = z.infer<typeof checkConfig>;

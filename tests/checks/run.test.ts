@@ -180,7 +180,7 @@ describe("checks: api key, webhook, jwks, mcp, request id", () => {
     assertPass(await one(check("hook", "webhook", "/webhook", { ...base, signingSecret: SIGNING_SECRET })));
     assertFail(
       await one(check("badsecret", "webhook", "/webhook", { ...base, signingSecret: "other" })),
-      /correctly signed payload got 401/,
+      /correctly signed payload \(github scheme\) got 401/,
     );
     assertFail(
       await one(check("open", "webhook", "/webhook-open", { ...base, signingSecret: SIGNING_SECRET })),

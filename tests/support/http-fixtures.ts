@@ -16,13 +16,15 @@
  * first connection, then answers 200), /always-reset.
  */
 import { execFileSync } from "child_process";
-import { createHmac, randomUUID, timingSafeEqual } from "crypto";
+import { createHmac, generateKeyPairSync, randomUUID, timingSafeEqual } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
 import { AddressInfo } from "net";
 import * as path from "path";
 import { tempDir } from "./engine";
+
+const FIXTURE_JWK = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ format: "jwk" });
 
 export interface FixtureOptions {
   validKey?: string;
@@ -133,7 +135,8 @@ function routes(opts: FixtureOptions, hitsOf: (p: string) => number): Record<str
       return ok ? json(res, 200, { received: true }) : json(res, 401, { error: "bad signature" });
     },
     "/webhook-open": (_q, res) => json(res, 200, { received: true }),
-    "/jwks": (_q, res) => json(res, 200, { keys: [{ kty: "RSA", kid: "k1", n: "abc", e: "AQAB" }] }),
+    // A real RSA public key: the jwks check parses every key with jose.
+    "/jwks": (_q, res) => json(res, 200, { keys: [{ ...FIXTURE_JWK, kid: "k1" }] }),
     "/jwks-empty": (_q, res) => json(res, 200, { keys: [] }),
     "/request-id": (req, res) =>
       send(res, 200, "text/plain", "ok", {
