@@ -94,7 +94,8 @@ function describeZodIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
       // A discriminated union whose tag matched no option lists the allowed tags.
       const { options, discriminator } = issue as { options?: unknown[]; discriminator?: string };
       if (discriminator && options) {
-        const got = input === undefined ? "" : `, got ${describeInput(input)}`;
+        const tag = isContainer(input) ? input[discriminator] : undefined;
+        const got = tag === undefined ? `; add ${discriminator}` : `, got ${describeInput(tag)}`;
         return [{ path, message: `must be one of ${options.join(", ")}${got}` }];
       }
       return [{ path, message: describeUnion(issue, input) }];
@@ -134,6 +135,11 @@ function describeUnion(issue: z.core.$ZodIssueInvalidUnion, input: unknown): str
 }
 
 const REMOVED = Symbol("removed");
+
+/** Lists whose elements other fields refer to by name. */
+const NAMED_LISTS = ["services", "envSets", "externalTargets", "checks", "channels"];
+/** Stands for "a list of names was left out": every "unknown <name>" rule waits for the next run. */
+const ANY_NAME = "\u0000any";
 
 /** The original index of each element still in an array after invalid elements were dropped. */
 const originalIndexes = new WeakMap<unknown[], number[]>();
@@ -221,6 +227,15 @@ function partiallyValid(
         }
         const holder = valueAt(pruned, path);
         if (isContainer(holder) && typeof holder.name === "string") names.push(holder.name);
+        // A whole list of named things left out (e.g. `services: null`): any name may be in it.
+        if (Array.isArray(holder)) {
+          for (const item of holder)
+            if (isContainer(item) && typeof item.name === "string") names.push(item.name);
+        }
+        if (!isContainer(holder) || Array.isArray(holder)) {
+          const key = path[path.length - 1];
+          if (typeof key === "string" && NAMED_LISTS.includes(key)) names.push(ANY_NAME);
+        }
         if (!markRemoved(pruned, path)) return undefined;
         removed.push(original);
         thisRound.push(original);
@@ -269,7 +284,9 @@ export function validateStackConfig(raw: unknown, ctx: ConfigContext): Validatio
           sameOrUnder(path, r) ||
           (sameOrUnder(r, path) && r.slice(path.length).some((p) => typeof p === "number")),
       );
-      const namesRemoved = partial.names.some((n) => issue.message.includes(`"${n}"`));
+      const namesRemoved = partial.names.some((n) =>
+        n === ANY_NAME ? /\bunknown\b/.test(issue.message) : issue.message.includes(`"${n}"`),
+      );
       if (!aboutRemoved && !namesRemoved) crossIssues.push(formatIssue({ path, message: issue.message }));
     }
   }

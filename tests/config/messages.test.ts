@@ -83,6 +83,12 @@ const CASES: Case[] = [
     path: "fleet.envSets[0].vars.LOG_LEVEL",
     says: ["has no value", "or remove the key"],
   },
+  {
+    title: "an unknown platform kind, named as written",
+    mutate: (c) => (c.platform.kind = "heroku"),
+    path: "platform.kind",
+    says: ['must be one of render, local, got the string "heroku"'],
+  },
   // Schedules are parsed.
   {
     title: "an empty schedule",
@@ -317,6 +323,17 @@ describe("config: messages name the input and the fix (issue 18)", () => {
       "fleet.services[2].schedule",
       "gates.smoke.checks[0].target",
     ]);
+  });
+
+  it('a list left out as a whole (services: null) raises no false "unknown service"', () => {
+    const raw = base();
+    raw.fleet.services = null;
+    const r = validate(raw);
+    assert.ok(!r.ok);
+    assert.deepStrictEqual(
+      r.issues.map((i) => `${i.path}: ${i.message}`),
+      ["fleet.services: must be a list, got null (an empty value); give it a value or remove the key"],
+    );
   });
 
   it("cross-field rules keep their paths when a list element before them is invalid", () => {
