@@ -104,6 +104,11 @@ function describeZodIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
       const got = input === undefined ? "; add it" : `, got ${describeInput(input)}`;
       return [{ path, message: `${issue.message}${got}` }];
     }
+    case "too_small":
+    case "too_big":
+      return [
+        { path, message: isDefaultMessage(issue.message) ? boundMessage(issue, input) : issue.message },
+      ];
     case "invalid_key": {
       const key = String(issue.path[issue.path.length - 1]);
       return [{ path, message: `"${key}" ${issue.issues.map((i) => i.message).join("; ")}` }];
@@ -111,6 +116,29 @@ function describeZodIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
     default:
       return [{ path, message: issue.message }];
   }
+}
+
+// zod's own wording ("Too small: expected …"): the schema gave no message of its own.
+function isDefaultMessage(message: string): boolean {
+  return /^Too (small|big)/.test(message);
+}
+
+/** A bound's message with the fix, for the fields whose schema gave none. */
+function boundMessage(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig, input: unknown): string {
+  const small = issue.code === "too_small";
+  const limit = Number(
+    small ? (issue as z.core.$ZodIssueTooSmall).minimum : (issue as z.core.$ZodIssueTooBig).maximum,
+  );
+  if (issue.origin === "string") {
+    if (small && limit <= 1) return "is empty; write a value or remove the key";
+    return `must be ${small ? "at least" : "at most"} ${limit} characters long`;
+  }
+  if (issue.origin === "array" || issue.origin === "set") {
+    if (small && limit <= 1) return "is an empty list; list at least one item or remove the key";
+    return `must list ${small ? "at least" : "at most"} ${limit} items`;
+  }
+  const got = typeof input === "number" ? `, got ${input}` : "";
+  return `must be ${small ? "at least" : "at most"} ${limit}${got}`;
 }
 
 /**

@@ -89,6 +89,12 @@ const CASES: Case[] = [
     path: "platform.kind",
     says: ['must be one of render, local, got the string "heroku"'],
   },
+  {
+    title: "an empty string where the schema gave no message of its own",
+    mutate: (c) => (c.fleet.services[0].plan = ""),
+    path: "fleet.services[0].plan",
+    says: ["is empty; write a value or remove the key"],
+  },
   // Schedules are parsed.
   {
     title: "an empty schedule",
@@ -277,6 +283,18 @@ describe("config: messages name the input and the fix (issue 18)", () => {
       );
     });
   }
+
+  it("never falls back to zod's own wording, which names no fix", () => {
+    for (const c of CASES) {
+      for (const i of issuesOf(c)) {
+        assert.doesNotMatch(
+          i.message,
+          /^(Invalid input|Too (small|big)|Invalid option)|received (undefined|number|string|null)/,
+          `${c.title}: ${i.path}: ${i.message}`,
+        );
+      }
+    }
+  });
 
   it("never prints a credential it refuses", () => {
     const [urlCase] = CASES.filter((c) => c.title === "a URL with credentials as a plain env value");
