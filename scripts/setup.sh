@@ -10,12 +10,22 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
 # npm ci only when the lockfile changed since the last install (a fresh clone always installs).
+# Under a lock: two setups at once in one clone must not run npm ci over each other.
 stamp=node_modules/.fleetgate-lock.sha
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "setup: npm ci" >&2
-  npm ci --no-audit --no-fund --loglevel=error >&2 || { echo "setup: npm ci failed (see above)" >&2; exit 1; }
-  echo "$want" > "$stamp"
+installed() { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; }
+if ! installed; then
+  mkdir -p .fleetgate
+  if command -v flock >/dev/null 2>&1; then
+    exec 8>.fleetgate/npm-ci.lock
+    flock -n 8 || { echo "setup: another setup is running npm ci here; waiting for it" >&2; flock 8; }
+  fi
+  if ! installed; then
+    echo "setup: npm ci" >&2
+    npm ci --no-audit --no-fund --loglevel=error >&2 || { echo "setup: npm ci failed (see above)" >&2; exit 1; }
+    echo "$want" > "$stamp"
+  fi
+  [ -e /dev/fd/8 ] && exec 8>&-
 fi
 
 # Each step stops setup with its own message; callers must check our status before they eval
