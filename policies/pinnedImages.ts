@@ -1,7 +1,8 @@
 /**
- * Pinned images: every image reference the stack deploys carries a digest or an exact version.
- * The rule is the config's own (`unpinnedReason` in config/image.ts), so the component that
- * refuses an image at construction and this policy never disagree.
+ * Pinned images: every image reference the stack deploys is a well-formed reference (parsed with
+ * the distribution reference grammar) and carries a digest or an exact version. The rule is the
+ * config's own (`unpinnedReason` in config/image.ts), so the schema, the component that refuses
+ * an image at construction and this policy never disagree.
  */
 import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { DEFAULT_FLOATING_TAGS, unpinnedReason } from "../config/image";
@@ -23,7 +24,7 @@ const FIX =
 export const pinnedImages: ResourceValidationPolicy = {
   name: "pinned-images",
   description:
-    "Every image reference (Render and local services, Docker resources, job containers, service containers and docker:// steps of workflow files) must carry a digest or an exact version. " +
+    "Every image reference (Render and local services, Docker resources, job containers, service containers and docker:// steps of workflow files) must be a well-formed reference and carry a digest or an exact version. " +
     FIX,
   enforcementLevel: "mandatory",
   configSchema: {
