@@ -43,6 +43,8 @@ function sandbox(opts: {
   probeOk?: boolean;
   go?: boolean;
   sleepSeconds?: number;
+  /** Leave `flock` off PATH, as on macOS. */
+  noFlock?: boolean;
 }): Sandbox {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "fg-setup-"));
   const log = path.join(root, "calls.log");
@@ -99,7 +101,16 @@ esac
     bins.push(path.join(root, "go-bin"));
   }
   // Only the fakes, node and the base system: never the real engine or a real Go.
-  const PATH = [...bins, path.dirname(process.execPath), "/usr/bin", "/bin"].join(":");
+  let system = ["/usr/bin", "/bin"];
+  if (opts.noFlock) {
+    // The base system's tools without flock (/bin is /usr/bin on this system: link them one by one).
+    const dir = path.join(root, "system-bin");
+    fs.mkdirSync(dir);
+    for (const f of fs.readdirSync("/usr/bin"))
+      if (f !== "flock") fs.symlinkSync(path.join("/usr/bin", f), path.join(dir, f));
+    system = [dir];
+  }
+  const PATH = [...bins, path.dirname(process.execPath), ...system].join(":");
   const env: NodeJS.ProcessEnv = {
     PATH,
     HOME: root,
@@ -220,27 +231,33 @@ describe("setup-engine: which Pulumi CLI a setup uses (issue 21)", function () {
     );
   });
 
-  it("two setups at once against an empty cache: one builds, the other waits, both succeed", async () => {
-    const sb = box({ sleepSeconds: 2 });
-    const run = () =>
-      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-        const child = spawn("bash", [SCRIPT], { env: sb.env });
-        let out = "";
-        let err = "";
-        child.stdout.on("data", (d) => (out += d));
-        child.stderr.on("data", (d) => (err += d));
-        child.on("close", (code) => resolve({ code, out: out.trim(), err }));
-      });
-    const [a, b] = await Promise.all([run(), run()]);
-    assert.strictEqual(a.code, 0, a.err);
-    assert.strictEqual(b.code, 0, b.err);
-    assert.strictEqual(a.out, path.join(sb.root, PINNED_DIR));
-    assert.strictEqual(b.out, a.out);
-    assert.strictEqual(goBuilds(sb).length, 2, "one build of CLI and host, not two");
-    assert.ok(/waiting for it/.test(a.err + b.err), "the second setup says it waits");
-    const leftovers = fs.readdirSync(path.join(sb.root, PINNED_DIR)).filter((f) => f.startsWith("."));
-    assert.deepStrictEqual(leftovers, [], "no temporary files left in the cache");
-  });
+  for (const noFlock of [false, true]) {
+    it(`two setups at once against an empty cache: one builds, the other waits, both succeed${noFlock ? " (no flock: mkdir lock)" : ""}`, async () => {
+      const sb = box({ sleepSeconds: 2, noFlock });
+      const run = () =>
+        new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+          const child = spawn("bash", [SCRIPT], { env: sb.env });
+          child.on("error", (e) => resolve({ code: -1, out: "", err: String(e) }));
+          let out = "";
+          let err = "";
+          child.stdout.on("data", (d) => (out += d));
+          child.stderr.on("data", (d) => (err += d));
+          child.on("close", (code) => resolve({ code, out: out.trim(), err }));
+        });
+      const [a, b] = await Promise.all([run(), run()]);
+      assert.strictEqual(a.code, 0, a.err);
+      assert.strictEqual(b.code, 0, b.err);
+      assert.strictEqual(a.out, path.join(sb.root, PINNED_DIR));
+      assert.strictEqual(b.out, a.out);
+      assert.strictEqual(goBuilds(sb).length, 2, "one build of CLI and host, not two");
+      assert.ok(/waiting for it/.test(a.err + b.err), "the second setup says it waits");
+      const leftovers = fs.readdirSync(path.join(sb.root, PINNED_DIR)).filter((f) => f.startsWith("."));
+      assert.deepStrictEqual(leftovers, [], "no temporary files left in the cache");
+      assert.ok(!fs.existsSync(path.join(sb.root, `${PINNED_DIR}.lock.d`)), "the mkdir lock is released");
+      // flock locks a file; the fallback a folder: which one ran shows in what is left.
+      assert.strictEqual(fs.existsSync(path.join(sb.root, `${PINNED_DIR}.lock`)), !noFlock);
+    });
+  }
 });
 
 describe("up-local: a failed setup step stops the script with its message (issue 18)", function () {
