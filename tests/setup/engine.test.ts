@@ -110,7 +110,8 @@ esac
       if (f !== "flock") fs.symlinkSync(path.join("/usr/bin", f), path.join(dir, f));
     system = [dir];
   }
-  const PATH = [...bins, path.dirname(process.execPath), ...system].join(":");
+  const nodeDir = path.dirname(process.execPath);
+  const PATH = [...bins, ...(opts.noFlock && nodeDir === "/usr/bin" ? [] : [nodeDir]), ...system].join(":");
   const env: NodeJS.ProcessEnv = {
     PATH,
     HOME: root,
