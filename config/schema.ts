@@ -20,6 +20,7 @@ import {
 } from "./deploy";
 import { DEFAULT_FLOATING_TAGS, unpinnedReason } from "./image";
 import { integrityConfig } from "./integrity";
+import { releaseConfig, releaseImagesConfig, releaseIssues } from "./release";
 import { waveIssues } from "./waves";
 import {
   durationSeconds,
@@ -162,6 +163,9 @@ export const stackConfig = z.strictObject({
   gates: gatesConfig.default({}),
   ci: ciConfig.optional(),
   alarms: alarmsConfig.optional(),
+  // The release loop (config/release.ts, docs/release.md).
+  release: releaseConfig.optional(),
+  releaseImages: releaseImagesConfig.optional(),
 });
 export type StackConfig = z.infer<typeof stackConfig>;
 
@@ -337,6 +341,7 @@ export function crossFieldIssues(cfg: StackConfig, ctx: ConfigContext): ConfigIs
   for (const issue of alarmsStackIssues(cfg)) add(issue.path, issue.message);
   for (const issue of deployConfigIssues(cfg)) add(issue.path, issue.message);
   for (const issue of waveIssues(fleet)) add(issue.path, issue.message);
+  for (const issue of releaseIssues(cfg)) add(issue.path, issue.message);
 
   forEachSecretRef(cfg, [], (ref, path) => {
     if ("secret" in ref) {
