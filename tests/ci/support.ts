@@ -46,9 +46,14 @@ export function fullCiConfig(overrides: Record<string, unknown> = {}): CiConfig 
       },
     ],
     environments: [
-      { name: "dev" },
-      { name: "staging", stack: "acme/refapp/staging" },
-      { name: "prod", reviewers: { users: ["alice"], teams: ["leads"] }, waitTimerMinutes: 30 },
+      { name: "dev", release: "build" },
+      { name: "staging", stack: "acme/refapp/staging", release: "promote" },
+      {
+        name: "prod",
+        reviewers: { users: ["alice"], teams: ["leads"] },
+        waitTimerMinutes: 30,
+        release: "promote",
+      },
     ],
     jobs: [
       { id: "migrations", needs: ["build"], steps: [{ name: "check", run: "npm run migrate:check" }] },
@@ -68,7 +73,7 @@ export function fullCiConfig(overrides: Record<string, unknown> = {}): CiConfig 
       },
     ],
     secrets: [
-      { name: "PULUMI_ACCESS_TOKEN", value: { secret: "pulumiAccessToken" }, scope: "repository" },
+      { name: "PULUMI_ACCESS_TOKEN", value: { secret: "pulumiAccessToken" }, scope: "read" },
       { name: "RENDER_API_KEY", value: { secret: "renderApiKey" } },
       { name: "REGISTRY_PASSWORD", value: { secret: "registryPassword" }, scope: "repository" },
       { name: "SLACK_WEBHOOK_URL", value: { secret: "slackWebhook" }, scope: "repository" },
