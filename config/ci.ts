@@ -431,6 +431,12 @@ export function ciIssues(cfg: CiConfig): { path: (string | number)[]; message: s
     }
   }
   cfg.environments.forEach((e, i) => {
+    if (e.previewOnPullRequest && e.reviewers.users.length + e.reviewers.teams.length > 0) {
+      issues.push({
+        path: ["environments", i, "previewOnPullRequest"],
+        message: `environment "${e.name}" has reviewers, so it is protected: its read credentials must not reach pull requests; remove previewOnPullRequest (it is previewed on pushes to ${cfg.defaultBranch})`,
+      });
+    }
     if (e.release === "build" && cfg.containers.length === 0 && !cfg.releaseDispatch) {
       issues.push({
         path: ["environments", i, "release"],

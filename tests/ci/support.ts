@@ -87,6 +87,30 @@ export function fullCiConfig(overrides: Record<string, unknown> = {}): CiConfig 
   });
 }
 
+/**
+ * Infrastructure in a folder of the app repository, Pulumi Cloud OIDC tokens per environment
+ * instead of a stored token, and a release handed over by another repository.
+ */
+export function oidcCiConfig(): CiConfig {
+  return ciConfig.parse({
+    repository: "acme/infra",
+    workingDirectory: "deploy/fleetgate",
+    pulumiOidc: { organization: "acme" },
+    containers: [{ name: "api", image: "ghcr.io/acme/api", services: ["api", "api-worker"] }],
+    environments: [
+      { name: "dev", release: "build", oidcTeams: { deploy: "dev-deployers", read: "dev-readers" } },
+      {
+        name: "prod",
+        reviewers: { users: ["alice"] },
+        release: "promote",
+        oidcTeams: { deploy: "prod-deployers", read: "prod-readers" },
+      },
+    ],
+    releaseDispatch: { environment: "dev" },
+    secrets: [{ name: "RENDER_API_KEY", value: { secret: "renderApiKey" } }],
+  });
+}
+
 let toolsBin: string | undefined;
 
 /** PATH with actionlint and zizmor (installed at pinned versions by scripts/setup-test-tools.sh). */

@@ -11,7 +11,7 @@ import { PINNED_ACTIONS } from "../../components/ci/actions";
 import { renderWorkflowFiles, requiredChecks } from "../../components/ci/workflows";
 import { CiConfig } from "../../config/ci";
 import { tempDir } from "../support/engine";
-import { fullCiConfig, lint, stackConfigOf, writeTree } from "./support";
+import { fullCiConfig, lint, oidcCiConfig, stackConfigOf, writeTree } from "./support";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Yaml = any;
@@ -25,6 +25,7 @@ const CONFIGS: [string, () => CiConfig][] = [
   ["Pulumi.dev.yaml", () => stackConfigOf("dev").ci!],
   ["Pulumi.prod.yaml", () => stackConfigOf("prod").ci!],
   ["a config using every feature", () => fullCiConfig()],
+  ["an OIDC config in a folder with a release dispatch", oidcCiConfig],
 ];
 
 describe("ci: generated workflows", function () {
@@ -41,12 +42,13 @@ describe("ci: generated workflows", function () {
       });
       after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-      it("writes the four workflows", () => {
+      it("writes the four workflows (and the release dispatch when configured)", () => {
         assert.deepStrictEqual(Object.keys(files).sort(), [
           ".github/workflows/ci.yml",
           ".github/workflows/health-monitor.yml",
           ".github/workflows/pulumi-preview.yml",
           ".github/workflows/pulumi-up.yml",
+          ...(config().releaseDispatch ? [".github/workflows/release-dispatch.yml"] : []),
         ]);
       });
 
@@ -75,7 +77,7 @@ describe("ci: generated workflows", function () {
           (f) => `${f.ident} ${path.basename(f.locations[0].symbolic.key.Local.verbatim_path)}`,
         );
         for (const f of seen)
-          assert.match(f, /^secrets-outside-env (ci|pulumi-preview|health-monitor)\.yml$/, seen.join("\n"));
+          assert.match(f, /^secrets-outside-env (ci|health-monitor|release-dispatch)\.yml$/, seen.join("\n"));
       });
 
       it("pins every uses: to a 40-hex SHA with its version as a comment", () => {
