@@ -8,7 +8,7 @@
  *   while the tag stays the same: providers/release/tagDigest.ts);
  * - `stack-file`: the reference pinned in the stack file, deployed as written (a digest).
  */
-import * as docker from "@pulumi/docker";
+import type * as dockerTypes from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { parseImageRef } from "../config/image";
 import { releasedImageProblem, repositoryOf } from "../config/release";
@@ -140,6 +140,8 @@ export class ReleaseImages extends pulumi.ComponentResource {
     insecure: string[],
   ): pulumi.Output<string> {
     if (resolver === "docker-provider") {
+      // Loaded only here: most stacks never use the Docker provider.
+      const docker = require("@pulumi/docker") as typeof dockerTypes;
       const r = parseImageRef(ref);
       const image = docker.getRegistryImageOutput(
         { name: ref, insecureSkipVerify: insecure.includes(r.registry) },
