@@ -192,8 +192,25 @@ describe("release: build → digest → deploy → promote, through the engine",
     });
   });
 
+  it("refresh finds no drift and another up changes nothing: the kept digests stay", () => {
+    const before = { api: dev.running("api"), web: dev.running("web") };
+    const refreshed = dev.pulumi(["refresh", "--stack", dev.stack, "--yes", "--skip-preview"]);
+    assert.strictEqual(refreshed.code, 0, refreshed.output);
+    const r = dev.up();
+    assert.strictEqual(r.code, 0, r.output);
+    assert.doesNotMatch(r.output, /release:TagDigest\s+\S+\s+updated/, r.output);
+    assert.deepStrictEqual({ api: dev.running("api"), web: dev.running("web") }, before);
+    assert.strictEqual(dev.outputs().releasedImages.api, `${registry.host}/acme/api@${digests.api1}`);
+  });
+
   it("prod promotes dev's released digests through a StackReference and records where they came from", async () => {
     prod = await releaseStack("prod", { services: ["api", "web"], promoteFrom: { stack: dev.stack } });
+    const preview = prod.pulumi(["preview", "--stack", prod.stack, "--diff"]);
+    assert.strictEqual(preview.code, 0, preview.output);
+    assert.ok(
+      preview.output.includes(`${registry.host}/acme/web@${digests.web2}`),
+      "preview shows the promoted digest",
+    );
     const r = prod.up();
     assert.strictEqual(r.code, 0, r.output);
     // api:1.4.2 now points at build 2 in the registry; prod runs what passed dev: build 1.
@@ -229,5 +246,14 @@ describe("release: build → digest → deploy → promote, through the engine",
     const r = prod.up();
     assert.strictEqual(r.code, 0, r.output);
     assert.strictEqual(prod.running("web").image, `${registry.host}/acme/web@${digests.web2}`);
+  });
+
+  it("destroy stops every process of both stacks", () => {
+    const pids = [prod, dev].flatMap((s) => ["api", "web"].map((svc) => s.running(svc).pid));
+    for (const s of [prod, dev]) {
+      const r = s.pulumi(["destroy", "--stack", s.stack, "--yes", "--skip-preview"]);
+      assert.strictEqual(r.code, 0, r.output);
+    }
+    for (const pid of pids) assert.ok(!processAlive(pid), `pid ${pid} still runs`);
   });
 });
