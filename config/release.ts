@@ -114,6 +114,12 @@ export function releaseIssues(cfg: {
       });
     }
   });
+  if (release?.promoteFrom && release.services.length === 0) {
+    issues.push({
+      path: ["release", "services"],
+      message: `release.promoteFrom takes images only for the services listed here; list the services to promote from "${release.promoteFrom.stack}"`,
+    });
+  }
   const images = cfg.releaseImages;
   if (!images) return issues;
   if (!release) {

@@ -79,6 +79,12 @@ describe("release: stack config", () => {
     ]);
   });
 
+  it("refuses a promotion that lists no service", () => {
+    assert.deepStrictEqual(issues({ release: { promoteFrom: { stack: "dev" } } }), [
+      'release.services: release.promoteFrom takes images only for the services listed here; list the services to promote from "dev"',
+    ]);
+  });
+
   it("names unknown services, bad hosts and unset registry secrets", () => {
     const found = issues({
       release: {
