@@ -5,63 +5,9 @@
  */
 import * as assert from "assert";
 import * as fs from "fs";
-import * as http from "http";
-import { AddressInfo } from "net";
 import { parseChallenges, RegistryClient, RegistryError } from "../../lib/registry";
 import { tempDir } from "../support/engine";
-import { pushBuild, startRegistry, TestRegistry } from "./support";
-
-/**
- * A token-auth front for the registry, as the distribution spec's token flow describes it:
- * 401 + `WWW-Authenticate: Bearer realm=…,service=…,scope=…` without a token; the realm hands
- * a token to Basic credentials `ci-bot:s3cret`; requests with the token pass to the registry.
- */
-async function tokenFront(
-  upstream: string,
-): Promise<{ host: string; tokenRequests: string[]; close(): void }> {
-  const token = "test-token-123";
-  const tokenRequests: string[] = [];
-  const server = http.createServer((req, res) => {
-    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-    if (req.url?.startsWith("/token")) {
-      tokenRequests.push(req.url);
-      const expected = `Basic ${Buffer.from("ci-bot:s3cret").toString("base64")}`;
-      if (req.headers.authorization !== expected) {
-        res.writeHead(401, { "content-type": "application/json" });
-        res.end(JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] }));
-        return;
-      }
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ token, expires_in: 300 }));
-      return;
-    }
-    if (req.headers.authorization !== `Bearer ${token}`) {
-      const repo = /^\/v2\/(.+)\/manifests\//.exec(req.url ?? "")?.[1] ?? "";
-      res.writeHead(401, {
-        "www-authenticate": `Bearer realm="http://${host}/token",service="test-registry",scope="repository:${repo}:pull"`,
-        "content-type": "application/json",
-      });
-      res.end(JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] }));
-      return;
-    }
-    const proxied = http.request(
-      `http://${upstream}${req.url}`,
-      { method: req.method, headers: { accept: req.headers.accept ?? "" } },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    proxied.on("error", () => res.writeHead(502).end());
-    proxied.end();
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  return {
-    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    tokenRequests,
-    close: () => server.close(),
-  };
-}
+import { pushBuild, startRegistry, TestRegistry, tokenFront } from "./support";
 
 describe("release: registry client against a real OCI registry", function () {
   this.timeout(120_000);
@@ -114,7 +60,7 @@ describe("release: registry client against a real OCI registry", function () {
   it("follows the Bearer token flow with the registry's credentials, and says what to set without them", async () => {
     const ref = `${registry.host}/acme/worker:0.3.0`;
     const pushed = pushBuild(dir, ref, "worker build");
-    const front = await tokenFront(registry.host);
+    const front = await tokenFront(registry.host, "ci-bot", "s3cret");
     try {
       const viaFront = `${front.host}/acme/worker:0.3.0`;
       const anonymous = new RegistryClient({ insecureHosts: [front.host], attempts: 1 });

@@ -5,6 +5,8 @@
  */
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
 import * as path from "path";
 import { stringify } from "yaml";
 import { toolsPath } from "../ci/support";
@@ -69,4 +71,58 @@ export function pushBuild(dir: string, ref: string, content: string): string {
     stdio: ["ignore", "pipe", "pipe"],
   });
   return execFileSync("crane", ["digest", ref, "--insecure"], { env, encoding: "utf8" }).trim();
+}
+
+/**
+ * A token-auth front for the registry, as the distribution spec's token flow describes it:
+ * 401 + `WWW-Authenticate: Bearer realm=…,service=…,scope=…` without a token; the realm hands
+ * a token to Basic credentials `username:password`; requests with the token pass to the registry.
+ */
+export async function tokenFront(
+  upstream: string,
+  username: string,
+  password: string,
+): Promise<{ host: string; tokenRequests: string[]; close(): void }> {
+  const token = "test-token-123";
+  const tokenRequests: string[] = [];
+  const server = http.createServer((req, res) => {
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    if (req.url?.startsWith("/token")) {
+      tokenRequests.push(req.url);
+      const expected = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+      if (req.headers.authorization !== expected) {
+        res.writeHead(401, { "content-type": "application/json" });
+        res.end(JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] }));
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ token, expires_in: 300 }));
+      return;
+    }
+    if (req.headers.authorization !== `Bearer ${token}`) {
+      const repo = /^\/v2\/(.+)\/manifests\//.exec(req.url ?? "")?.[1] ?? "";
+      res.writeHead(401, {
+        "www-authenticate": `Bearer realm="http://${host}/token",service="test-registry",scope="repository:${repo}:pull"`,
+        "content-type": "application/json",
+      });
+      res.end(JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] }));
+      return;
+    }
+    const proxied = http.request(
+      `http://${upstream}${req.url}`,
+      { method: req.method, headers: { accept: req.headers.accept ?? "" } },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    proxied.on("error", () => res.writeHead(502).end());
+    proxied.end();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    tokenRequests,
+    close: () => server.close(),
+  };
 }
