@@ -21,3 +21,8 @@ export const backup = fleet.deploy.pre.backup && {
 export const watch = fleet.deploy.post.watch?.table;
 export const evidence = fleet.deploy.post.evidence?.record;
 export const prometheusRules = fleet.alarms?.prometheusRules;
+/**
+ * Service → `repo@sha256:…` this update deployed, written only once every gate passed: the
+ * output a promoting stack reads through a StackReference (docs/release.md).
+ */
+export const releasedImages = fleet.releasedImages;

@@ -39,6 +39,10 @@ export interface DeployFeaturesArgs {
   ledgerFile: string;
   /** The freeze decision of this run (`enforceErrorBudget`), recorded when overridden. */
   freeze?: FreezeDecision;
+  /** The image each service deploys when it is not the config's (components/release.ts). */
+  images?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Where each service's image came from (release input, promoted stack, resolved tag). */
+  imageSources?: Record<string, string>;
 }
 
 export interface DeployPre {
@@ -88,17 +92,19 @@ function webhooksOf(cfg: StackConfig, secrets: SecretResolver): pulumi.Output<We
   );
 }
 
-function ledgerTarget(args: DeployFeaturesArgs): LedgerTarget {
+function ledgerTarget(args: DeployFeaturesArgs): pulumi.Output<LedgerTarget> {
   const cfg = args.config;
-  return {
+  const declared = Object.fromEntries(cfg.fleet.services.map((s) => [s.name, s.image]));
+  return pulumi.output(args.images ?? {}).apply((deployed) => ({
     file: args.ledgerFile,
     stack: args.stack,
     fleet: cfg.fleet.name,
     environment: cfg.fleet.environment,
     revision: args.revision,
-    images: Object.fromEntries(cfg.fleet.services.map((s) => [s.name, s.image])),
+    images: { ...declared, ...(deployed as Record<string, string>) },
+    ...(args.imageSources ? { imageSources: args.imageSources } : {}),
     ...(args.freeze?.overridden ? { freezeOverride: args.freeze.overridden } : {}),
-  };
+  }));
 }
 
 /** Services the watch samples: the configured list, or every web/private service with a health path. */
@@ -129,11 +135,13 @@ export function buildDeployPre(parent: pulumi.Resource, args: DeployFeaturesArgs
   const out: DeployPre = { before: [] };
   if (ledgerEnabled(cfg)) {
     const timeoutMs = cfg.gates.notifications?.timeoutMs ?? 5000;
-    out.evidence = webhooksOf(cfg, args.secrets).apply((webhooks) => ({
-      ...ledgerTarget(args),
-      webhooks,
-      notifyTimeoutMs: timeoutMs,
-    }));
+    out.evidence = pulumi
+      .all([webhooksOf(cfg, args.secrets), ledgerTarget(args)])
+      .apply(([webhooks, target]) => ({
+        ...target,
+        webhooks,
+        notifyTimeoutMs: timeoutMs,
+      }));
   }
   const backup = cfg.gates.backup;
   if (backup) {

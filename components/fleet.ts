@@ -21,6 +21,7 @@ import {
 import { buildLocalPlatform, localStateDir } from "./local";
 import { localGeneratedSecrets } from "./local/secrets";
 import { PlatformBuilder, PlatformResult } from "./platform";
+import { ReleaseImages } from "./release";
 import { buildRenderPlatform } from "./render";
 import { fleetRevision } from "./revision";
 import { SecretResolver, secretResolver } from "./secrets";
@@ -53,6 +54,13 @@ export class Fleet extends pulumi.ComponentResource {
   public readonly ci?: CiPipeline;
   /** Backup, post-deploy watch and evidence record (components/deploy.ts), when configured. */
   public readonly deploy: { pre: DeployPre; post: DeployPost };
+  /** Where each service's image comes from, when the stack has a `release` section (docs/release.md). */
+  public readonly release?: ReleaseImages;
+  /**
+   * Service → `repo@sha256:…` deployed by this update, resolved only after every gate passed
+   * (smoke, integrity, watch, evidence record): the output other stacks promote from.
+   */
+  public readonly releasedImages: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     // The error-budget freeze refuses new images before anything is registered (docs/deploy-features.md).
@@ -70,10 +78,25 @@ export class Fleet extends pulumi.ComponentResource {
       const reason = unpinnedReason(s.image, cfg.fleet.floatingTags);
       if (reason) throw new Error(`fleet.services[${i}].image: ${reason}`);
     });
-    this.revision = fleetRevision(cfg.fleet);
+    // The release input changes what runs, so it changes the revision (docs/release.md).
+    this.revision = fleetRevision(
+      cfg.releaseImages
+        ? {
+            ...cfg.fleet,
+            services: cfg.fleet.services.map((s) => ({
+              ...s,
+              image: cfg.releaseImages?.[s.name] ?? s.image,
+            })),
+          }
+        : cfg.fleet,
+    );
     // The local stack generates its own secrets (API keys, signing secrets) once, kept in state.
     const generated = cfg.platform.kind === "local" ? localGeneratedSecrets(this, cfg) : undefined;
     const secrets = args.secrets ?? secretResolver({ generated });
+    // Released, promoted and resolved images (components/release.ts), before anything deploys.
+    if (cfg.release)
+      this.release = new ReleaseImages(`${name}-release`, { config: cfg, secrets }, { parent: this });
+    const images = this.release?.images;
 
     // Deploy gates (components/gates.ts, docs/gates.md): snapshot before, smoke + verify after.
     const preGates = buildPreDeployGates(this, { config: cfg, secrets, revision: this.revision });
@@ -85,6 +108,9 @@ export class Fleet extends pulumi.ComponentResource {
       projectDir,
       ledgerFile: ledger,
       freeze,
+      ...(this.release
+        ? { images: pulumi.all(this.release.images), imageSources: this.release.sources }
+        : {}),
     };
     const deployPre = buildDeployPre(this, deployArgs);
     const evidence = deployPre.evidence;
@@ -93,6 +119,7 @@ export class Fleet extends pulumi.ComponentResource {
       config: cfg,
       secrets,
       revision: this.revision,
+      ...(images ? { images } : {}),
       before: [...preGates.before, ...deployPre.before],
       // Per-wave smoke suites (docs/waves.md): wave n deploys only after wave n-1 passed its checks.
       beforeWave: waveGates.beforeWave,
@@ -116,6 +143,13 @@ export class Fleet extends pulumi.ComponentResource {
       rollback: platformRollback(cfg.platform.kind),
     });
     this.deploy = { pre: deployPre, post: deployPost };
+
+    this.releasedImages = releasedAfterGates(cfg, images, this.platform, [
+      postGates.smokeResults,
+      postGates.verify?.problems,
+      deployPost.watch?.table,
+      deployPost.evidence?.record,
+    ]);
 
     this.serviceUrls = pulumi
       .all(Object.values(this.platform.services).map((s) => pulumi.all([s.name, s.url])))
@@ -151,6 +185,33 @@ export class Fleet extends pulumi.ComponentResource {
       revision: this.revision,
       serviceUrls: this.serviceUrls,
       foreignKeys: this.foreignKeys,
+      releasedImages: this.releasedImages,
     });
   }
+}
+
+/**
+ * The digest-pinned image of every service, resolved only once the deploys and every gate
+ * resolved: a failed gate stops the update before this output is written, so another stack's
+ * StackReference only ever reads images that passed (docs/release.md, "Promotion").
+ */
+function releasedAfterGates(
+  cfg: StackConfig,
+  images: Record<string, pulumi.Output<string>> | undefined,
+  platform: PlatformResult,
+  gates: (pulumi.Output<unknown> | undefined)[],
+): pulumi.Output<Record<string, string>> {
+  const deployed = cfg.fleet.services.map((s) =>
+    pulumi.all([s.name, images?.[s.name] ?? s.image, platform.services[s.name]?.deployment]),
+  );
+  return pulumi
+    .all([
+      pulumi.all(deployed),
+      pulumi.all(gates.filter((g): g is pulumi.Output<unknown> => g !== undefined)),
+    ])
+    .apply(([pairs]) =>
+      Object.fromEntries(
+        pairs.filter(([, ref]) => /@sha256:[a-f0-9]{64}$/.test(ref)).map(([name, ref]) => [name, ref]),
+      ),
+    );
 }

@@ -122,6 +122,28 @@ export const ciEnvironmentConfig = z.strictObject({
     .min(0, "must be 0 or more")
     .max(43_200, "must be at most 43200 minutes (30 days)")
     .default(0),
+  /**
+   * Preview this environment's stack on pull requests (its read credentials then reach PR jobs).
+   * Default: true without reviewers, false with reviewers; a protected environment is previewed
+   * only on pushes to the default branch (docs/ci.md, "Credentials").
+   */
+  previewOnPullRequest: z.boolean().optional(),
+  /**
+   * Where the deploy of this environment takes its images (docs/release.md): `build` hands it
+   * the digests of this run's container builds (`fleetgate:releaseImages`); `promote` hands it
+   * nothing, its stack promotes from another stack (release.promoteFrom); `none` (default):
+   * the images pinned in the stack file.
+   */
+  release: z.enum(["build", "promote", "none"], { error: "must be build, promote or none" }).default("none"),
+  /** Pulumi Cloud teams whose short-lived OIDC tokens the jobs get (with ci.pulumiOidc). */
+  oidcTeams: z
+    .strictObject({
+      /** Deploys (`pulumi up` in this environment). */
+      deploy: z.string().min(1),
+      /** Previews and the health monitor (read access to this environment's stack). */
+      read: z.string().min(1),
+    })
+    .optional(),
 });
 export type CiEnvironmentConfig = z.infer<typeof ciEnvironmentConfig>;
 
@@ -141,6 +163,8 @@ export const ciContainerConfig = z.strictObject({
   dockerfile: z.string().min(1).default("Dockerfile"),
   /** Multi-stage build target. */
   target: z.string().min(1).optional(),
+  /** Fleet services that run this build (default: the service named like the container). */
+  services: z.array(resourceName).optional(),
   /** Registry login; default: ghcr.io with the workflow's GITHUB_TOKEN. */
   registry: z
     .strictObject({
@@ -152,7 +176,13 @@ export const ciContainerConfig = z.strictObject({
 });
 export type CiContainerConfig = z.infer<typeof ciContainerConfig>;
 
-const scope = z.enum(["environment", "repository"], { error: "must be environment or repository" });
+const scope = z.enum(["environment", "read", "repository"], {
+  error: "must be environment, read or repository",
+});
+export type CiScope = z.infer<typeof scope>;
+
+/** Secrets that read (and decrypt) a Pulumi stack: never repository-scope. */
+export const STACK_CREDENTIAL_NAMES = ["PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"];
 
 export const ciSecretConfig = z.strictObject({
   /** GitHub secret name, the env var the workflow steps receive. */
@@ -160,10 +190,15 @@ export const ciSecretConfig = z.strictObject({
   /** Where the value comes from: a secret of this stack's config. */
   value: secretRef,
   /**
-   * `environment` (default): only jobs of this stack's environment see it (prod secrets wait
-   * for the prod reviewers). `repository`: every workflow sees it (preview, health monitor).
+   * `environment` (default): only the deploy job of this stack's environment sees it (behind
+   * its reviewers and protected branches). `read`: also the environment's previews and health
+   * monitor (GitHub environment `<env>-read`; on pull requests only for environments previewed
+   * there). `repository`: every job of every workflow, pull requests included, so never a
+   * credential that can read a stack.
    */
   scope: scope.default("environment"),
+  /** This secret can read or decrypt a stack (a Pulumi token, a passphrase, a backend key). */
+  stackCredential: z.boolean().optional(),
 });
 
 export const ciVariableConfig = z.strictObject({
@@ -191,6 +226,40 @@ export const ciConfig = z
     githubToken: secretRef.optional(),
     /** Branch the workflow files are committed to (default: defaultBranch). */
     workflowBranch: z.string().min(1).optional(),
+    /** Directory of the fleetgate project inside the repository (where Pulumi.yaml lives). */
+    workingDirectory: z
+      .string()
+      .regex(
+        /^(\.|[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*)$/,
+        "must be a relative directory such as infra or deploy/fleetgate (no leading / or ..)",
+      )
+      .refine((d) => !d.split("/").includes(".."), "must not climb out of the repository with ..")
+      .default("."),
+    /**
+     * Pulumi Cloud OIDC: jobs exchange GitHub's OIDC token for a short-lived Pulumi team token
+     * (pulumi/auth-actions) instead of a stored PULUMI_ACCESS_TOKEN; each environment names its
+     * deploy and read teams (docs/ci.md).
+     */
+    pulumiOidc: z
+      .strictObject({
+        organization: z.string().regex(/^[A-Za-z0-9_.-]+$/, "must be a Pulumi organization name"),
+        /** Requested lifetime of the token (the service may shorten it). */
+        tokenExpirationMinutes: z.number().int().min(5).max(1440).default(60),
+      })
+      .optional(),
+    /**
+     * Accept a build handed over by another repository (`repository_dispatch`, docs/release.md):
+     * the event's `client_payload.images` (service → repo@sha256:…) deploys to `environment`.
+     */
+    releaseDispatch: z
+      .strictObject({
+        eventType: z
+          .string()
+          .regex(/^[a-z][a-z0-9-]{0,62}$/, "must be a lower-case event type such as fleetgate-release")
+          .default("fleetgate-release"),
+        environment: z.string().regex(/^[a-z][a-z0-9-]*$/, "must name one of ci.environments"),
+      })
+      .optional(),
     /** Runner label of every job. */
     runsOn: z.string().min(1).default("ubuntu-24.04"),
     /** Node.js version for setup-node. */
@@ -327,6 +396,53 @@ export function ciIssues(cfg: CiConfig): { path: (string | number)[]; message: s
       message: `container "${d}" is listed twice; give each build its own name`,
     });
   }
+  cfg.secrets.forEach((s, i) => {
+    if (s.scope === "repository" && (s.stackCredential || STACK_CREDENTIAL_NAMES.includes(s.name))) {
+      issues.push({
+        path: ["secrets", i, "scope"],
+        message: `${s.name} can read a stack's secrets, and repository-scope secrets reach every pull request; use scope: read (previews and the health monitor of one environment) or environment (its deploys only)`,
+      });
+    }
+  });
+  if (cfg.pulumiOidc) {
+    cfg.environments.forEach((e, i) => {
+      if (!e.oidcTeams) {
+        issues.push({
+          path: ["environments", i, "oidcTeams"],
+          message: `ci.pulumiOidc needs the Pulumi teams of environment "${e.name}"; set oidcTeams: { deploy: <team>, read: <team> }`,
+        });
+      }
+    });
+  }
+  if (cfg.releaseDispatch) {
+    const target = cfg.environments.find((e) => e.name === cfg.releaseDispatch!.environment);
+    if (!target) {
+      issues.push({
+        path: ["releaseDispatch", "environment"],
+        message: `unknown environment "${cfg.releaseDispatch.environment}"; name one of ${cfg.environments.map((e) => e.name).join(", ")}`,
+      });
+    } else if (target.release !== "build") {
+      issues.push({
+        path: ["releaseDispatch", "environment"],
+        message: `environment "${target.name}" does not take a build (release: ${target.release}); set release: build on it`,
+      });
+    }
+  }
+  cfg.environments.forEach((e, i) => {
+    if (e.previewOnPullRequest && e.reviewers.users.length + e.reviewers.teams.length > 0) {
+      issues.push({
+        path: ["environments", i, "previewOnPullRequest"],
+        message: `environment "${e.name}" has reviewers, so it is protected: its read credentials must not reach pull requests; remove previewOnPullRequest (it is previewed on pushes to ${cfg.defaultBranch})`,
+      });
+    }
+    if (e.release === "build" && cfg.containers.length === 0 && !cfg.releaseDispatch) {
+      issues.push({
+        path: ["environments", i, "release"],
+        message:
+          "release: build needs ci.containers (the builds whose digests it deploys) or ci.releaseDispatch",
+      });
+    }
+  });
   for (const d of duplicates(cfg.featureFlags.map((f) => f.name))) {
     issues.push({ path: ["featureFlags"], message: `feature-flag variant "${d}" is listed twice` });
   }

@@ -22,6 +22,7 @@ import { DEFAULT_FLOATING_TAGS, imageReference, unpinnedReason } from "./image";
 import { integrityConfig } from "./integrity";
 import { cronSchedule } from "./schedule";
 import { nameLooksSecret, plainSecretFix, urlHasCredentials } from "./secrets";
+import { releaseConfig, releaseImagesConfig, releaseIssues } from "./release";
 import { waveIssues } from "./waves";
 import {
   durationSeconds,
@@ -169,6 +170,9 @@ export const stackConfig = z.strictObject({
   gates: gatesConfig.default({}),
   ci: ciConfig.optional(),
   alarms: alarmsConfig.optional(),
+  // The release loop (config/release.ts, docs/release.md).
+  release: releaseConfig.optional(),
+  releaseImages: releaseImagesConfig.optional(),
 });
 export type StackConfig = z.infer<typeof stackConfig>;
 
@@ -370,6 +374,7 @@ export function crossFieldIssuesAt(
   for (const issue of alarmsStackIssues(cfg)) add(issue.path, issue.message);
   for (const issue of deployConfigIssues(cfg)) add(issue.path, issue.message);
   for (const issue of waveIssues(fleet)) add(issue.path, issue.message);
+  for (const issue of releaseIssues(cfg)) add(issue.path, issue.message);
 
   forEachSecretRef(cfg, [], (ref, path) => {
     if ("secret" in ref) {

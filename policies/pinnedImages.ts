@@ -14,9 +14,14 @@ import { declaredWorkflow } from "./lib/workflows";
 export interface PinnedImagesConfig {
   /** Tags treated as floating besides `latest` (which always floats). */
   floatingTags: string[];
+  /**
+   * Services must deploy by digest (`repo@sha256:…`), not by tag: set it in the policy config
+   * of prod, whose images come from a release input or a promotion (docs/release.md).
+   */
+  requireDigests: boolean;
 }
 
-const DEFAULTS: PinnedImagesConfig = { floatingTags: DEFAULT_FLOATING_TAGS };
+const DEFAULTS: PinnedImagesConfig = { floatingTags: DEFAULT_FLOATING_TAGS, requireDigests: false };
 
 const FIX =
   "Use a digest (repo@sha256:<64 hex>) or an exact version tag (repo:1.4.2), never latest or no tag.";
@@ -30,10 +35,15 @@ export const pinnedImages: ResourceValidationPolicy = {
   configSchema: {
     properties: {
       floatingTags: stringList("Tags that never pin an image, besides latest.", DEFAULT_FLOATING_TAGS),
+      requireDigests: {
+        type: "boolean",
+        default: false,
+        description: "Services must deploy by digest (repo@sha256:<64 hex>), not by tag (set on prod).",
+      },
     },
   },
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
-    const { floatingTags } = configWithDefaults<PinnedImagesConfig>(args.getConfig, DEFAULTS);
+    const { floatingTags, requireDigests } = configWithDefaults<PinnedImagesConfig>(args.getConfig, DEFAULTS);
     const check = (what: string, ref: string) => {
       const reason = unpinnedReason(ref, floatingTags);
       if (reason) report(`${what}: ${reason} (e.g. repo@sha256:<64 hex> or repo:1.4.2)`);
@@ -44,7 +54,15 @@ export const pinnedImages: ResourceValidationPolicy = {
       // Read directly: an image unknown during preview makes the SDK report "can't run" (advisory).
       const image: unknown = args.props.image;
       if (typeof image !== "string") report(`service "${name}" records no image reference. ${FIX}`);
-      else check(`service "${name}" image "${image}"`, image);
+      else {
+        check(`service "${name}" image "${image}"`, image);
+        if (requireDigests && !/@sha256:[a-f0-9]{64}$/.test(image)) {
+          report(
+            `service "${name}" image "${image}" is not deployed by digest, which this stack requires (requireDigests); ` +
+              "take it from the release input or a promotion, set release.resolveTags, or pin repo@sha256:<64 hex>",
+          );
+        }
+      }
       return;
     }
     const dockerInput = DOCKER_IMAGE_INPUTS[args.type];

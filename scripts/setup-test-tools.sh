@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the real validators and servers the test suite runs against, when missing:
 #   actionlint (Go module proxy), zizmor (PyPI), promtool (Debian `prometheus`), shellcheck,
-#   PostgreSQL server binaries (Debian `postgresql`).
+#   PostgreSQL server binaries (Debian `postgresql`), an OCI registry (Debian `docker-registry`)
+#   and crane (Go module proxy) to push test images without a Docker engine.
 # Pinned versions; installed into a cache outside the clone. Prints the bin dir to add to PATH.
 set -euo pipefail
 ACTIONLINT_VERSION=v1.7.12
 ZIZMOR_VERSION=1.32.0
+CRANE_VERSION=v0.22.1
 cache=${FLEETGATE_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fleetgate/tools}
 bin="$cache/bin"
 mkdir -p "$bin"
@@ -23,6 +25,13 @@ if [ ! -x "$cache/zizmor-$ZIZMOR_VERSION/bin/zizmor" ]; then
   "$cache/zizmor-$ZIZMOR_VERSION/bin/pip" install --quiet "zizmor==$ZIZMOR_VERSION" >&2
 fi
 ln -sf "../zizmor-$ZIZMOR_VERSION/bin/zizmor" "$bin/zizmor"
+
+if [ ! -x "$bin/crane-$CRANE_VERSION" ]; then
+  echo "setup-test-tools: crane $CRANE_VERSION" >&2
+  GOBIN="$cache/gobin" CGO_ENABLED=0 go install "github.com/google/go-containerregistry/cmd/crane@$CRANE_VERSION" >&2
+  mv "$cache/gobin/crane" "$bin/crane-$CRANE_VERSION"
+fi
+ln -sf "crane-$CRANE_VERSION" "$bin/crane"
 
 apt_updated=
 apt_install() {
@@ -44,5 +53,10 @@ fi
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "setup-test-tools: PostgreSQL server (Debian postgresql)" >&2
   apt_install postgresql
+fi
+if ! command -v docker-registry >/dev/null 2>&1; then
+  # The release tests push images to a real registry on loopback (tests/release).
+  echo "setup-test-tools: OCI registry (Debian docker-registry)" >&2
+  apt_install docker-registry
 fi
 echo "$bin"

@@ -40,6 +40,11 @@ export const PINNED_ACTIONS = {
     sha: "4907a6ddec9925e35a0a9e82d7399ccc52663121",
   },
   pulumi: { repo: "pulumi/actions", version: "v7.0.0", sha: "8e5e406f4007fca908480587cb9893c07090f58d" },
+  "pulumi-auth": {
+    repo: "pulumi/auth-actions",
+    version: "v2.1.0",
+    sha: "141415910c3beb54e03b48e9057c204c97b956f2",
+  },
 } as const satisfies Record<string, PinnedAction>;
 
 export type PinnedActionName = keyof typeof PINNED_ACTIONS;

@@ -38,6 +38,7 @@ const WRITE_REASONS: Partial<Record<PermissionScope, string>> = {
   packages: "push the built image to the registry",
   "pull-requests": "comment the preview on the pull request",
   issues: "open or update the health-monitor issue",
+  "id-token": "exchange GitHub's OIDC token for a short-lived Pulumi token",
 };
 
 function permissionsNode(p: Permissions): Record<string, string | Scalar> {
@@ -94,6 +95,8 @@ function jobNode(job: Job): Record<string, unknown> {
       },
       "timeout-minutes": job.timeoutMinutes,
       strategy: job.strategy && { "fail-fast": job.strategy.failFast, matrix: job.strategy.matrix },
+      outputs: job.outputs,
+      defaults: job.workingDirectory && { run: { "working-directory": job.workingDirectory } },
       env: job.env,
       steps: job.steps.map(stepNode),
     }),

@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CiConfig } from "../../config/ci";
 import { SecretResolver } from "../secrets";
 import { renderWorkflowFiles, requiredChecks } from "./workflows";
+import { previewsOnPullRequest, readEnvironmentName } from "./workflows/common";
 
 export { PipelineError } from "./model";
 export { renderWorkflowFiles, requiredChecks } from "./workflows";
@@ -52,6 +53,8 @@ export class CiPipeline extends pulumi.ComponentResource {
   public readonly requiredChecks: string[];
   /** The GitHub environment this stack manages. */
   public readonly environment: github.RepositoryEnvironment;
+  /** Its read environment (`<env>-read`): previews and the health monitor (docs/ci.md, "Credentials"). */
+  public readonly readEnvironment: github.RepositoryEnvironment;
   /** Every GitHub resource of the pipeline (to depend on, or to wait for in tests). */
   public readonly resources: pulumi.CustomResource[] = [];
 
@@ -104,29 +107,53 @@ export class CiPipeline extends pulumi.ComponentResource {
         child,
       ),
     );
-    const inEnvironment = { ...child, dependsOn: [this.environment] };
-    for (const s of ci.secrets.filter((x) => x.scope === "environment")) {
-      this.track(
-        new github.ActionsEnvironmentSecret(
-          `${name}-env-secret-${slug(s.name)}`,
-          {
-            repository,
-            environment: envConfig.name,
-            secretName: s.name,
-            plaintextValue: pulumi.secret(args.secrets.resolve(s.value)),
-          },
-          inEnvironment,
-        ),
-      );
-    }
-    for (const v of ci.variables.filter((x) => x.scope === "environment")) {
-      this.track(
-        new github.ActionsEnvironmentVariable(
-          `${name}-env-var-${slug(v.name)}`,
-          { repository, environment: envConfig.name, variableName: v.name, value: v.value },
-          inEnvironment,
-        ),
-      );
+    // Read credentials (previews, health monitor) live in their own environment: open to pull
+    // request refs only when this environment is previewed on pull requests, else protected
+    // branches only, so a pull request never reaches a protected environment's credentials.
+    const readName = readEnvironmentName(envConfig);
+    this.readEnvironment = this.track(
+      new github.RepositoryEnvironment(
+        `${name}-env-${readName}`,
+        {
+          repository,
+          environment: readName,
+          canAdminsBypass: false,
+          deploymentBranchPolicy: previewsOnPullRequest(envConfig)
+            ? undefined
+            : { protectedBranches: true, customBranchPolicies: false },
+        },
+        child,
+      ),
+    );
+    const targets = [
+      { env: envConfig.name, scopes: ["environment", "read"], dependsOn: this.environment, suffix: "" },
+      { env: readName, scopes: ["read"], dependsOn: this.readEnvironment, suffix: "-read" },
+    ];
+    for (const t of targets) {
+      const inEnvironment = { ...child, dependsOn: [t.dependsOn] };
+      for (const s of ci.secrets.filter((x) => t.scopes.includes(x.scope))) {
+        this.track(
+          new github.ActionsEnvironmentSecret(
+            `${name}-env-secret${t.suffix}-${slug(s.name)}`,
+            {
+              repository,
+              environment: t.env,
+              secretName: s.name,
+              plaintextValue: pulumi.secret(args.secrets.resolve(s.value)),
+            },
+            inEnvironment,
+          ),
+        );
+      }
+      for (const v of ci.variables.filter((x) => t.scopes.includes(x.scope))) {
+        this.track(
+          new github.ActionsEnvironmentVariable(
+            `${name}-env-var${t.suffix}-${slug(v.name)}`,
+            { repository, environment: t.env, variableName: v.name, value: v.value },
+            inEnvironment,
+          ),
+        );
+      }
     }
 
     if (ci.manageRepository) {
@@ -188,6 +215,7 @@ export class CiPipeline extends pulumi.ComponentResource {
       workflowFiles: this.workflowFiles,
       requiredChecks: this.requiredChecks,
       environment: this.environment.environment,
+      readEnvironment: this.readEnvironment.environment,
     });
   }
 

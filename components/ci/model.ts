@@ -50,7 +50,11 @@ export interface StepsJob extends JobBase {
   concurrency?: { group: string; cancelInProgress: boolean };
   timeoutMinutes: number;
   strategy?: { failFast: boolean; matrix: Record<string, unknown> };
+  /** Directory every `run:` step runs in (the fleetgate project inside the repository). */
+  workingDirectory?: string;
   env?: Record<string, string>;
+  /** Values later jobs read as `needs.<job>.outputs.<name>` (e.g. a pushed image's digest). */
+  outputs?: Record<string, string>;
   steps: Step[];
 }
 /** A job that calls a reusable workflow of the same repository. */

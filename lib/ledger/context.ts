@@ -15,6 +15,8 @@ export interface LedgerContext {
   environment: string;
   revision: string;
   images: Record<string, string>;
+  /** Where each image came from (release input, promoted stack, resolved tag; docs/release.md). */
+  imageSources?: Record<string, string>;
   /** Chat webhooks (secret: the URLs are credentials). */
   webhooks: Webhook[];
   notifyTimeoutMs: number;
@@ -34,6 +36,7 @@ export function deployRecord(
     fleet: ctx.fleet,
     revision: ctx.revision,
     images: ctx.images,
+    ...(ctx.imageSources ? { imageSources: ctx.imageSources } : {}),
     ...(ctx.freezeOverride ? { freezeOverride: ctx.freezeOverride } : {}),
     ...details,
   };

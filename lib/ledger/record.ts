@@ -49,6 +49,11 @@ export interface DeployRecord extends RecordBase {
   revision: string;
   /** Image reference per service, as deployed. */
   images: Record<string, string>;
+  /**
+   * Where each image came from, when the stack has a release section: `release-input`,
+   * `promoted:<stack>`, `tag:<ref>` (resolved to its digest) or `stack-file`.
+   */
+  imageSources?: Record<string, string>;
   /** The backup taken before the deploy, if any. */
   backup?: { path: string; sizeBytes: number };
   watch?: RecordedWatch[];

@@ -126,15 +126,19 @@ describe("ci: GitHub resources (mocks)", () => {
       }
     });
 
-    it("manages the dev environment without reviewers, deployable only from protected branches", () => {
+    it("manages the dev environment (deployable only from protected branches) and its read environment", () => {
       const envs = ofType(found, "github:index/repositoryEnvironment:RepositoryEnvironment");
-      assert.strictEqual(envs.length, 1);
-      assert.strictEqual(envs[0].inputs.environment, "dev");
-      assert.strictEqual(envs[0].inputs.reviewers, undefined);
-      assert.deepStrictEqual(envs[0].inputs.deploymentBranchPolicy, {
+      assert.deepStrictEqual(envs.map((e) => e.inputs.environment).sort(), ["dev", "dev-read"]);
+      const dev = envs.find((e) => e.inputs.environment === "dev")!;
+      assert.strictEqual(dev.inputs.reviewers, undefined);
+      assert.deepStrictEqual(dev.inputs.deploymentBranchPolicy, {
         protectedBranches: true,
         customBranchPolicies: false,
       });
+      // dev is previewed on pull requests: its read environment admits pull request refs.
+      const read = envs.find((e) => e.inputs.environment === "dev-read")!;
+      assert.strictEqual(read.inputs.deploymentBranchPolicy, undefined);
+      assert.strictEqual(read.inputs.reviewers, undefined);
     });
 
     it("protects main with every gate check required", () => {
@@ -159,34 +163,36 @@ describe("ci: GitHub resources (mocks)", () => {
       ]);
     });
 
-    it("puts repository-scope secrets in ActionsSecret and environment ones in the environment", () => {
-      const repoSecrets = ofType(found, "github:index/actionsSecret:ActionsSecret");
-      assert.deepStrictEqual(
-        repoSecrets.map((s) => [s.inputs.secretName, s.inputs.repository]),
-        [["PULUMI_ACCESS_TOKEN", "refapp"]],
-      );
+    it("puts read-scope secrets in the environment and its read environment, environment ones in the environment only", () => {
+      // PULUMI_ACCESS_TOKEN can decrypt the stack: never a repository secret (pull requests see those).
+      assert.deepStrictEqual(ofType(found, "github:index/actionsSecret:ActionsSecret"), []);
       const envSecrets = ofType(found, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret");
-      assert.deepStrictEqual(
-        envSecrets.map((s) => [s.inputs.secretName, s.inputs.environment]),
-        [["RENDER_API_KEY", "dev"]],
-      );
+      assert.deepStrictEqual(envSecrets.map((s) => [s.inputs.secretName, s.inputs.environment]).sort(), [
+        ["PULUMI_ACCESS_TOKEN", "dev"],
+        ["PULUMI_ACCESS_TOKEN", "dev-read"],
+        ["RENDER_API_KEY", "dev"],
+      ]);
       // The engine receives the value wrapped as a secret, never as a plain string.
-      assert.deepStrictEqual(envSecrets[0].inputs.plaintextValue, {
+      const render = envSecrets.find((s) => s.inputs.secretName === "RENDER_API_KEY")!;
+      assert.deepStrictEqual(render.inputs.plaintextValue, {
         [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
         value: "value-of-renderApiKey",
       });
-      assert.deepStrictEqual(repoSecrets[0].inputs.plaintextValue, {
-        [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
-        value: "value-of-pulumiAccessToken",
-      });
+      for (const token of envSecrets.filter((s) => s.inputs.secretName === "PULUMI_ACCESS_TOKEN")) {
+        assert.deepStrictEqual(token.inputs.plaintextValue, {
+          [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
+          value: "value-of-pulumiAccessToken",
+        });
+      }
     });
 
     it("marks secret values secret on the resource", async () => {
       const secret = pipeline.resources.find(
         (r) =>
-          (r as { secretName?: unknown }).secretName !== undefined && r.constructor.name === "ActionsSecret",
+          (r as { secretName?: unknown }).secretName !== undefined &&
+          r.constructor.name === "ActionsEnvironmentSecret",
       ) as unknown as { plaintextValue: pulumi.Output<string> };
-      assert.ok(secret, "no ActionsSecret among the pipeline's resources");
+      assert.ok(secret, "no ActionsEnvironmentSecret among the pipeline's resources");
       assert.strictEqual(await pulumi.isSecret(secret.plaintextValue), true);
     });
   });
@@ -198,8 +204,14 @@ describe("ci: GitHub resources (mocks)", () => {
     });
 
     it("requires the prod reviewers (looked up by login and slug) and a wait timer", () => {
-      const [env] = ofType(found, "github:index/repositoryEnvironment:RepositoryEnvironment");
-      assert.strictEqual(env.inputs.environment, "prod");
+      const envs = ofType(found, "github:index/repositoryEnvironment:RepositoryEnvironment");
+      const env = envs.find((e) => e.inputs.environment === "prod")!;
+      // prod is not previewed on pull requests: its read environment admits protected branches only.
+      const read = envs.find((e) => e.inputs.environment === "prod-read")!;
+      assert.deepStrictEqual(read.inputs.deploymentBranchPolicy, {
+        protectedBranches: true,
+        customBranchPolicies: false,
+      });
       assert.deepStrictEqual(env.inputs.reviewers, [{ users: [5501], teams: [7702] }]);
       assert.strictEqual(env.inputs.waitTimer, 15);
       assert.strictEqual(env.inputs.preventSelfReview, true);

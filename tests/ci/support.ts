@@ -46,9 +46,14 @@ export function fullCiConfig(overrides: Record<string, unknown> = {}): CiConfig 
       },
     ],
     environments: [
-      { name: "dev" },
-      { name: "staging", stack: "acme/refapp/staging" },
-      { name: "prod", reviewers: { users: ["alice"], teams: ["leads"] }, waitTimerMinutes: 30 },
+      { name: "dev", release: "build" },
+      { name: "staging", stack: "acme/refapp/staging", release: "promote" },
+      {
+        name: "prod",
+        reviewers: { users: ["alice"], teams: ["leads"] },
+        waitTimerMinutes: 30,
+        release: "promote",
+      },
     ],
     jobs: [
       { id: "migrations", needs: ["build"], steps: [{ name: "check", run: "npm run migrate:check" }] },
@@ -68,7 +73,7 @@ export function fullCiConfig(overrides: Record<string, unknown> = {}): CiConfig 
       },
     ],
     secrets: [
-      { name: "PULUMI_ACCESS_TOKEN", value: { secret: "pulumiAccessToken" }, scope: "repository" },
+      { name: "PULUMI_ACCESS_TOKEN", value: { secret: "pulumiAccessToken" }, scope: "read" },
       { name: "RENDER_API_KEY", value: { secret: "renderApiKey" } },
       { name: "REGISTRY_PASSWORD", value: { secret: "registryPassword" }, scope: "repository" },
       { name: "SLACK_WEBHOOK_URL", value: { secret: "slackWebhook" }, scope: "repository" },
@@ -79,6 +84,30 @@ export function fullCiConfig(overrides: Record<string, unknown> = {}): CiConfig 
     ],
     healthMonitor: { alertWebhookSecret: "SLACK_WEBHOOK_URL" },
     ...overrides,
+  });
+}
+
+/**
+ * Infrastructure in a folder of the app repository, Pulumi Cloud OIDC tokens per environment
+ * instead of a stored token, and a release handed over by another repository.
+ */
+export function oidcCiConfig(): CiConfig {
+  return ciConfig.parse({
+    repository: "acme/infra",
+    workingDirectory: "deploy/fleetgate",
+    pulumiOidc: { organization: "acme" },
+    containers: [{ name: "api", image: "ghcr.io/acme/api", services: ["api", "api-worker"] }],
+    environments: [
+      { name: "dev", release: "build", oidcTeams: { deploy: "dev-deployers", read: "dev-readers" } },
+      {
+        name: "prod",
+        reviewers: { users: ["alice"] },
+        release: "promote",
+        oidcTeams: { deploy: "prod-deployers", read: "prod-readers" },
+      },
+    ],
+    releaseDispatch: { environment: "dev" },
+    secrets: [{ name: "RENDER_API_KEY", value: { secret: "renderApiKey" } }],
   });
 }
 

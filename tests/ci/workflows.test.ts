@@ -11,7 +11,7 @@ import { PINNED_ACTIONS } from "../../components/ci/actions";
 import { renderWorkflowFiles, requiredChecks } from "../../components/ci/workflows";
 import { CiConfig } from "../../config/ci";
 import { tempDir } from "../support/engine";
-import { fullCiConfig, lint, stackConfigOf, writeTree } from "./support";
+import { fullCiConfig, lint, oidcCiConfig, stackConfigOf, writeTree } from "./support";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Yaml = any;
@@ -25,6 +25,7 @@ const CONFIGS: [string, () => CiConfig][] = [
   ["Pulumi.dev.yaml", () => stackConfigOf("dev").ci!],
   ["Pulumi.prod.yaml", () => stackConfigOf("prod").ci!],
   ["a config using every feature", () => fullCiConfig()],
+  ["an OIDC config in a folder with a release dispatch", oidcCiConfig],
 ];
 
 describe("ci: generated workflows", function () {
@@ -41,12 +42,13 @@ describe("ci: generated workflows", function () {
       });
       after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-      it("writes the four workflows", () => {
+      it("writes the four workflows (and the release dispatch when configured)", () => {
         assert.deepStrictEqual(Object.keys(files).sort(), [
           ".github/workflows/ci.yml",
           ".github/workflows/health-monitor.yml",
           ".github/workflows/pulumi-preview.yml",
           ".github/workflows/pulumi-up.yml",
+          ...(config().releaseDispatch ? [".github/workflows/release-dispatch.yml"] : []),
         ]);
       });
 
@@ -75,7 +77,7 @@ describe("ci: generated workflows", function () {
           (f) => `${f.ident} ${path.basename(f.locations[0].symbolic.key.Local.verbatim_path)}`,
         );
         for (const f of seen)
-          assert.match(f, /^secrets-outside-env (ci|pulumi-preview|health-monitor)\.yml$/, seen.join("\n"));
+          assert.match(f, /^secrets-outside-env (ci|health-monitor|release-dispatch)\.yml$/, seen.join("\n"));
       });
 
       it("pins every uses: to a 40-hex SHA with its version as a comment", () => {
@@ -149,16 +151,37 @@ describe("ci: generated workflows", function () {
       for (const env of ["dev", "staging", "prod"]) {
         const job = wf.jobs[`deploy-${env}`];
         assert.strictEqual(job.uses, "./.github/workflows/pulumi-up.yml");
-        assert.deepStrictEqual(job.with, { environment: env });
+        assert.strictEqual(job.with.environment, env);
         assert.strictEqual(job.if, "github.event_name == 'push' && github.ref == 'refs/heads/main'");
         // Repository secrets are handed over by name, never with `secrets: inherit`.
-        assert.strictEqual(job.secrets.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_ACCESS_TOKEN }}");
-        assert.strictEqual(
-          job.secrets.RENDER_API_KEY,
-          undefined,
-          "environment secrets stay in the environment",
+        assert.strictEqual(job.secrets.SLACK_WEBHOOK_URL, "${{ secrets.SLACK_WEBHOOK_URL }}");
+        for (const name of ["RENDER_API_KEY", "PULUMI_ACCESS_TOKEN"]) {
+          assert.strictEqual(job.secrets[name], undefined, `${name} stays in the environment`);
+        }
+      }
+    });
+
+    it("hands the deploy that takes the build the digests the image jobs pushed; promoted ones get none", () => {
+      for (const c of ["api", "web"]) {
+        const job = wf.jobs[`image-${c}`];
+        assert.deepStrictEqual(job.outputs, { digest: "${{ steps.build.outputs.digest }}" });
+        assert.ok(
+          job.steps.some(
+            (s: Yaml) => s.id === "build" && String(s.uses).startsWith("docker/build-push-action@"),
+          ),
         );
       }
+      assert.deepStrictEqual(
+        JSON.parse(
+          wf.jobs["deploy-dev"].with["release-images"].replace(
+            /\$\{\{ needs\.image-(\w+)\.outputs\.digest \}\}/g,
+            "sha256:<$1>",
+          ),
+        ),
+        { api: "ghcr.io/acme/api@sha256:<api>", web: "registry.example.com:5000/acme/web@sha256:<web>" },
+      );
+      assert.strictEqual(wf.jobs["deploy-staging"].with["release-images"], undefined);
+      assert.strictEqual(wf.jobs["deploy-prod"].with["release-images"], undefined);
     });
 
     it("builds each container with a gha cache and pushes only from the default branch", () => {
@@ -194,10 +217,16 @@ describe("ci: generated workflows", function () {
     const ci = fullCiConfig();
     const all = workflows(ci);
 
-    it("previews every stack on pull requests with the policy pack and a PR comment", () => {
+    it("previews unprotected stacks on same-repository pull requests, protected ones only from the default branch", () => {
       const wf = all["pulumi-preview.yml"];
-      assert.deepStrictEqual(Object.keys(wf.on), ["pull_request"]);
+      assert.deepStrictEqual(Object.keys(wf.on), ["pull_request", "push"]);
+      const prod = wf.jobs["preview-prod"];
+      assert.strictEqual(prod.if, "github.event_name == 'push' && github.ref == 'refs/heads/main'");
+      assert.strictEqual(prod.environment, "prod-read");
+      assert.deepStrictEqual(prod.permissions, { contents: "read" });
       const job = wf.jobs["preview-staging"];
+      assert.match(job.if, /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
+      assert.strictEqual(job.environment, "staging-read");
       assert.deepStrictEqual(job.permissions, { contents: "read", "pull-requests": "write" });
       const step = job.steps.find((s: Yaml) => String(s.uses).startsWith("pulumi/actions@"));
       assert.deepStrictEqual(step.with, {
@@ -208,7 +237,16 @@ describe("ci: generated workflows", function () {
         "comment-on-pr": true,
         "github-token": "${{ secrets.GITHUB_TOKEN }}",
       });
-      assert.strictEqual(step.env.RENDER_API_KEY, undefined, "preview sees repository-scope secrets only");
+      assert.strictEqual(
+        step.env.RENDER_API_KEY,
+        undefined,
+        "preview never sees deploy (environment-scope) secrets",
+      );
+      assert.strictEqual(
+        step.env.PULUMI_ACCESS_TOKEN,
+        "${{ secrets.PULUMI_ACCESS_TOKEN }}",
+        "its read credential",
+      );
       assert.strictEqual(step.env.PULUMI_BACKEND_URL, "${{ vars.PULUMI_BACKEND_URL }}");
     });
 
@@ -221,7 +259,9 @@ describe("ci: generated workflows", function () {
         assert.strictEqual(job.environment, env);
         assert.deepStrictEqual(job.concurrency, { group: `pulumi-up-${env}`, "cancel-in-progress": false });
         assert.strictEqual(job.if, `inputs.environment == '${env}'`);
-        const up = job.steps.find((s: Yaml) => String(s.uses).startsWith("pulumi/actions@"));
+        const up = job.steps.find(
+          (s: Yaml) => String(s.uses).startsWith("pulumi/actions@") && s.with?.command,
+        );
         assert.strictEqual(up.with.command, "up");
         assert.strictEqual(up.with.policyPacks, "policies");
         assert.strictEqual(up.env.RENDER_API_KEY, "${{ secrets.RENDER_API_KEY }}");

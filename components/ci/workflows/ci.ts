@@ -7,7 +7,14 @@
 import { CiConfig, CiContainerConfig, CiJobConfig } from "../../../config/ci";
 import { PINNED_ACTION_NAMES, PINNED_ACTIONS, PinnedActionName } from "../actions";
 import { CallJob, Job, Permissions, Step, StepsJob, Workflow } from "../model";
-import { checkout, onDefaultBranchPush, projectSetup, WORKFLOW_DIR } from "./common";
+import {
+  checkout,
+  inProject,
+  oidcPermission,
+  onDefaultBranchPush,
+  projectSetup,
+  WORKFLOW_DIR,
+} from "./common";
 import { PULUMI_UP_FILE, repositorySecretsForCall } from "./pulumi-up";
 
 export const CI_FILE = "ci.yml";
@@ -21,7 +28,16 @@ function stepsJob(
   steps: Step[],
   extra: Partial<StepsJob> = {},
 ): StepsJob {
-  return { name, needs, runsOn: ci.runsOn, permissions: READ, timeoutMinutes: 30, steps, ...extra };
+  return {
+    name,
+    needs,
+    runsOn: ci.runsOn,
+    permissions: READ,
+    timeoutMinutes: 30,
+    ...inProject(ci),
+    steps,
+    ...extra,
+  };
 }
 
 /** Every flag key appears in every variant (empty when unset) so the matrix has one shape. */
@@ -50,6 +66,7 @@ function containerJob(ci: CiConfig, c: CiContainerConfig): StepsJob {
       { name: "Log in to the registry", if: push, uses: PINNED_ACTIONS["docker-login"], with: login },
       {
         name: "Build (and on the default branch push)",
+        id: "build",
         uses: PINNED_ACTIONS["build-push"],
         with: {
           context: c.context,
@@ -62,8 +79,30 @@ function containerJob(ci: CiConfig, c: CiContainerConfig): StepsJob {
         },
       },
     ],
-    { permissions: { contents: "read", packages: "write" } },
+    {
+      permissions: { contents: "read", packages: "write" },
+      // The pushed manifest's digest: the deploy hands `<image>@<digest>` to pulumi up.
+      outputs: { digest: "${{ steps.build.outputs.digest }}" },
+      // The build context is relative to the repository root, not the fleetgate project.
+      workingDirectory: undefined,
+    },
   );
+}
+
+/** Services each container build runs as (ci.containers[].services, default its own name). */
+function servicesOf(c: CiContainerConfig): string[] {
+  return c.services ?? [c.name];
+}
+
+/**
+ * The release input of a deploy that takes this run's builds: service → `<image>@<digest>`, as
+ * the JSON string pulumi-up.yml sets as `fleetgate:releaseImages` (docs/release.md).
+ */
+export function releaseImagesExpression(ci: CiConfig): string {
+  const entries = ci.containers.flatMap((c) =>
+    servicesOf(c).map((svc) => `"${svc}":"${c.image}@\${{ needs.image-${c.name}.outputs.digest }}"`),
+  );
+  return `{${entries.join(",")}}`;
 }
 
 function extraJob(ci: CiConfig, job: CiJobConfig): StepsJob {
@@ -119,14 +158,22 @@ export function ciWorkflow(ci: CiConfig): Workflow {
   for (const j of ci.jobs) jobs[j.id] = extraJob(ci, j);
 
   let previous: string | undefined;
+  const imageJobs = ci.containers.map((c) => `image-${c.name}`);
   for (const env of ci.environments) {
+    const takesBuild = env.release === "build" && ci.containers.length > 0;
+    const needs = previous ? [previous] : gateJobIds(ci);
     const deploy: CallJob = {
       name: `deploy (${env.name})`,
-      needs: previous ? [previous] : gateJobIds(ci),
+      // `needs.<job>.outputs` reads only direct needs: a build deploy needs the image jobs.
+      needs: takesBuild ? [...needs, ...imageJobs.filter((j) => !needs.includes(j))] : needs,
       if: onDefaultBranchPush(ci),
-      permissions: READ,
+      // A calling job's permissions cap the called workflow's (OIDC needs id-token there).
+      permissions: { ...READ, ...oidcPermission(ci) },
       uses: `./${WORKFLOW_DIR}/${PULUMI_UP_FILE}`,
-      with: { environment: env.name },
+      with: {
+        environment: env.name,
+        ...(takesBuild ? { "release-images": releaseImagesExpression(ci) } : {}),
+      },
       ...repositorySecretsForCall(ci),
     };
     previous = `deploy-${env.name}`;

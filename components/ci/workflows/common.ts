@@ -1,7 +1,7 @@
 /**
  * Steps and env blocks every workflow shares.
  */
-import { CiConfig } from "../../../config/ci";
+import { CiConfig, CiEnvironmentConfig, CiScope } from "../../../config/ci";
 import { pinned } from "../actions";
 import { RunStep, Step, UsesStep } from "../model";
 
@@ -13,11 +13,60 @@ export function checkout(): UsesStep {
 }
 
 export function setupNode(ci: CiConfig): UsesStep {
+  const lockfile: Record<string, string> =
+    ci.workingDirectory === "."
+      ? {}
+      : { "cache-dependency-path": `${ci.workingDirectory}/package-lock.json` };
   return {
     name: "Set up Node.js",
     uses: pinned("setup-node"),
-    with: { "node-version": ci.nodeVersion, cache: "npm" },
+    with: { "node-version": ci.nodeVersion, cache: "npm", ...lockfile },
   };
+}
+
+/** Job fields that make `run:` steps run in the fleetgate project (ci.workingDirectory). */
+export function inProject(ci: CiConfig): { workingDirectory?: string } {
+  return ci.workingDirectory === "." ? {} : { workingDirectory: ci.workingDirectory };
+}
+
+/** `with:` of pulumi/actions for the project directory. */
+export function pulumiWorkDir(ci: CiConfig): Record<string, string> {
+  return ci.workingDirectory === "." ? {} : { "work-dir": ci.workingDirectory };
+}
+
+/** The GitHub environment holding an environment's read credentials (previews, health monitor). */
+export function readEnvironmentName(env: CiEnvironmentConfig): string {
+  return `${env.name}-read`;
+}
+
+/** Does this environment's stack get previewed on pull requests (its read credentials reach them)? */
+export function previewsOnPullRequest(env: CiEnvironmentConfig): boolean {
+  return env.previewOnPullRequest ?? env.reviewers.users.length + env.reviewers.teams.length === 0;
+}
+
+/**
+ * With ci.pulumiOidc: the step that exchanges the job's GitHub OIDC token (its `sub` names the
+ * job's GitHub environment) for a short-lived token of the environment's Pulumi team.
+ */
+export function pulumiAuth(ci: CiConfig, env: CiEnvironmentConfig, role: "deploy" | "read"): Step[] {
+  if (!ci.pulumiOidc || !env.oidcTeams) return [];
+  return [
+    {
+      name: `Pulumi Cloud token (OIDC, team ${env.oidcTeams[role]})`,
+      uses: pinned("pulumi-auth"),
+      with: {
+        organization: ci.pulumiOidc.organization,
+        "requested-token-type": "urn:pulumi:token-type:access_token:team",
+        scope: `team:${env.oidcTeams[role]}`,
+        "token-expiration": ci.pulumiOidc.tokenExpirationMinutes * 60,
+      },
+    },
+  ];
+}
+
+/** Token permission OIDC needs, when configured. */
+export function oidcPermission(ci: CiConfig): { "id-token"?: "write" } {
+  return ci.pulumiOidc ? { "id-token": "write" } : {};
 }
 
 export function install(ci: CiConfig): RunStep {
@@ -29,7 +78,7 @@ export function projectSetup(ci: CiConfig): Step[] {
   return [checkout(), setupNode(ci), install(ci)];
 }
 
-export type Scope = "environment" | "repository";
+export type Scope = CiScope;
 
 /** Secrets and variables visible to jobs of the given scopes, as step env. */
 export function credentialEnv(ci: CiConfig, scopes: readonly Scope[]): Record<string, string> {

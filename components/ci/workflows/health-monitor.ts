@@ -5,7 +5,15 @@
  */
 import { CiConfig } from "../../../config/ci";
 import { Job, RunStep, Workflow } from "../model";
-import { credentialEnv, projectSetup, stackOf } from "./common";
+import {
+  credentialEnv,
+  inProject,
+  oidcPermission,
+  projectSetup,
+  pulumiAuth,
+  readEnvironmentName,
+  stackOf,
+} from "./common";
 
 export const HEALTH_MONITOR_FILE = "health-monitor.yml";
 
@@ -30,14 +38,18 @@ export function healthMonitorWorkflow(ci: CiConfig): Workflow {
     jobs[`health-${env.name}`] = {
       name: `health (${env.name})`,
       runsOn: ci.runsOn,
-      permissions: { contents: "read" },
+      permissions: { contents: "read", ...oidcPermission(ci) },
+      // The environment's read credentials (protected branches only for a protected environment).
+      environment: readEnvironmentName(env),
       timeoutMinutes: 15,
+      ...inProject(ci),
       steps: [
         ...projectSetup(ci),
+        ...pulumiAuth(ci, env, "read"),
         {
           name: "Run the fleet's smoke checks",
           run: `${ci.commands.checks} --stack ${stackOf(env)}`,
-          env: credentialEnv(ci, ["repository"]),
+          env: credentialEnv(ci, ["read", "repository"]),
         },
       ],
     };

@@ -9,12 +9,20 @@ import { WORKFLOW_DIR } from "./common";
 import { healthMonitorWorkflow } from "./health-monitor";
 import { previewWorkflow } from "./preview";
 import { pulumiUpWorkflow } from "./pulumi-up";
+import { releaseDispatchWorkflow } from "./release-dispatch";
 
 export { requiredChecks } from "./ci";
 export { WORKFLOW_DIR } from "./common";
 
 export function pipelineWorkflows(ci: CiConfig): Workflow[] {
-  return [ciWorkflow(ci), previewWorkflow(ci), pulumiUpWorkflow(ci), healthMonitorWorkflow(ci)];
+  const dispatch = releaseDispatchWorkflow(ci);
+  return [
+    ciWorkflow(ci),
+    previewWorkflow(ci),
+    pulumiUpWorkflow(ci),
+    healthMonitorWorkflow(ci),
+    ...(dispatch ? [dispatch] : []),
+  ];
 }
 
 /** `.github/workflows/<file>` → YAML text, each validated before it is rendered. */
