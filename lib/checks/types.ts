@@ -22,7 +22,13 @@ export type ResolvedCheck = DistributiveOmit<
   validKey?: string;
   apiKey?: string;
   signingSecret?: string;
+  /** `log` checks: where the target's logs are read (lib/checks/kinds/logSources.ts). */
+  logSource?: LogSource;
 };
+
+/** Where a `log` check reads: a local log file, or Render's logs API for one service. */
+export type LogSource =
+  { kind: "file"; path: string } | { kind: "render"; baseUrl: string; ownerId: string; resourceId: string };
 
 export type CheckStatus = "pass" | "fail";
 
