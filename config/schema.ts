@@ -19,6 +19,7 @@ import {
   watchConfig,
 } from "./deploy";
 import { DEFAULT_FLOATING_TAGS, unpinnedReason } from "./image";
+import { diskConfig, diskIssues } from "./disks";
 import { integrityConfig } from "./integrity";
 import { waveIssues } from "./waves";
 import {
@@ -77,6 +78,10 @@ export const serviceConfig = z.strictObject({
   after: z.array(resourceName).optional(),
   /** How to run the service on the local platform. Required when platform.kind is local. */
   local: localRunConfig.optional(),
+  /** Persistent disk (docs/disks.md). */
+  disk: diskConfig.optional(),
+  /** The service keeps state in files: refused without a `disk` (docs/disks.md). */
+  stateful: z.boolean().default(false),
 });
 export type ServiceConfig = z.infer<typeof serviceConfig>;
 
@@ -337,6 +342,7 @@ export function crossFieldIssues(cfg: StackConfig, ctx: ConfigContext): ConfigIs
   for (const issue of alarmsStackIssues(cfg)) add(issue.path, issue.message);
   for (const issue of deployConfigIssues(cfg)) add(issue.path, issue.message);
   for (const issue of waveIssues(fleet)) add(issue.path, issue.message);
+  for (const issue of diskIssues(cfg)) add(issue.path, issue.message);
 
   forEachSecretRef(cfg, [], (ref, path) => {
     if ("secret" in ref) {
