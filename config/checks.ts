@@ -74,6 +74,23 @@ const logCheck = z
     message: "needs at least one pattern in absent or present",
   });
 
+/**
+ * `liveness` (docs/worker-liveness.md): a worker or private service without a public URL is
+ * alive by the platform's own word: its process (local) or its live deploy (Render) is up and
+ * stays up for `minUptimeSeconds`.
+ */
+const livenessCheck = z.strictObject({
+  ...checkBase,
+  kind: z.literal("liveness"),
+  /** The service must stay up this long after the deploy (a crash loop fails the check). */
+  minUptimeSeconds: z
+    .number()
+    .int()
+    .min(0, "must be 0 or more seconds")
+    .max(3600, "must be at most 3600 s")
+    .default(10),
+});
+
 export const checkConfig = z.discriminatedUnion("kind", [
   z.strictObject({ ...checkBase, kind: z.literal("http"), expectStatus: statusCode.default(200) }),
   z.strictObject({
@@ -111,6 +128,7 @@ export const checkConfig = z.discriminatedUnion("kind", [
   z.strictObject({ ...checkBase, kind: z.literal("jwks") }),
   z.strictObject({ ...checkBase, kind: z.literal("requestId"), header: z.string().default("x-request-id") }),
   logCheck,
+  livenessCheck,
 ]);
 export type CheckConfig = z.infer<typeof checkConfig>;
 

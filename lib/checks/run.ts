@@ -10,6 +10,7 @@ import { htmlDocumentCheck } from "./kinds/html";
 import { httpStatusCheck } from "./kinds/http";
 import { jsonFieldCheck } from "./kinds/json";
 import { jwksCheck } from "./kinds/jwks";
+import { livenessCheck } from "./kinds/liveness";
 import { logCheck } from "./kinds/log";
 import { mcpToolsCheck } from "./kinds/mcp";
 import { requestIdCheck } from "./kinds/requestId";
@@ -26,6 +27,7 @@ export const CHECK_KINDS: Record<ResolvedCheck["kind"], CheckKind> = {
   jwks: jwksCheck,
   requestId: requestIdCheck,
   log: logCheck,
+  liveness: livenessCheck,
 };
 
 /** Pause before retry `n` (1-based): short, so a retry still fits in a check's timeout. */

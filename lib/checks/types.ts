@@ -24,7 +24,14 @@ export type ResolvedCheck = DistributiveOmit<
   signingSecret?: string;
   /** `log` checks: where the target's logs are read (lib/checks/kinds/logSources.ts). */
   logSource?: LogSource;
+  /** `liveness` checks: how the platform says the service is up (lib/checks/kinds/liveness.ts). */
+  livenessSource?: LivenessSource;
 };
+
+/** Where a `liveness` check asks: the local platform's process record, or Render's API. */
+export type LivenessSource =
+  | { kind: "local"; stateDir: string; service: string }
+  | { kind: "render"; baseUrl: string; serviceId: string };
 
 /** Where a `log` check reads: a local log file, or Render's logs API for one service. */
 export type LogSource =
