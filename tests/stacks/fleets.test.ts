@@ -211,6 +211,10 @@ describe("example fleets under mocks and the policy pack", function () {
         matrix?.matrix?.include?.map((v) => v.variant),
         ["default-features", "all-features"],
       );
+      // The variants differ only if the test command reads the variable they set.
+      const flags = matrix?.matrix?.include?.map((v) => JSON.stringify(v)) ?? [];
+      assert.strictEqual(new Set(flags).size, 2);
+      assert.match(JSON.stringify(ci.jobs.test), /cargo test --workspace \$CARGO_TEST_FLAGS/);
     });
   });
 
