@@ -312,7 +312,7 @@ describe("example fleets under mocks and the policy pack", function () {
       const suite = ofType(resources, "checks:SmokeSuite");
       assert.strictEqual(suite.length, 1);
       assert.deepStrictEqual([...(suite[0].props.targets as string[])].sort(), [
-        "chatwoot",
+        "chatwoot-staging",
         "hotdash-agent-service",
         "hotdash-llamaindex-mcp",
         "hotdash-staging",
@@ -343,8 +343,8 @@ describe("example fleets under mocks and the policy pack", function () {
       assert.strictEqual(slow.props.threshold, 5000);
       const fqdns = ofType(resources, "route53/healthCheck:HealthCheck").map((h) => h.props.fqdn);
       assert.deepStrictEqual(fqdns.sort(), [
+        "chatwoot-staging.fly.dev",
         "hotdash-agent-service.fly.dev",
-        "hotdash-chatwoot.fly.dev",
         "hotdash-llamaindex-mcp.fly.dev",
         "hotdash-staging.fly.dev",
       ]);
