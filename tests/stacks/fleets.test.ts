@@ -284,7 +284,7 @@ describe("example fleets under mocks and the policy pack", function () {
     it("keeps secrets per service and smoke-tests with the bearer token kept secret", async () => {
       const { resources } = await example("haven");
       const sets = ofType(resources, "render:EnvVarSet");
-      assert.strictEqual(sets.length, 4);
+      assert.strictEqual(sets.length, 5);
       assert.ok(sets.every((s) => (s.props.services as string[]).length === 1));
       const gw = sets.find((s) => (s.props.services as string[])[0] === "haven-gateway")!;
       assert.ok(
