@@ -11,6 +11,7 @@ import { pgDump } from "../../providers/backup/pgdump";
 import { restoreDrill } from "../../providers/backup/restore";
 import { restoreDrillProvider } from "../../providers/backup/restoreDrill";
 import { scheduledDrill } from "../../providers/backup/restoreSchedule";
+import { runStackDrill } from "../../scripts/restore-drill";
 import { tempDir } from "../support/engine";
 import { startPostgres, TestPostgres } from "../support/postgres";
 
@@ -148,5 +149,38 @@ describe("restore drill (PostgreSQL)", function () {
     assert.ok(!JSON.stringify(failed.record).includes(PASSWORD));
     assert.deepStrictEqual(failed.record.pruned, []);
     assert.strictEqual(fs.readdirSync(backups).filter((f) => f.startsWith("seeds-2026")).length, 2);
+  });
+
+  it("scripts/restore-drill.ts runs a stack's drill from its config, the URL from the environment", async () => {
+    const project = path.join(dir, "project");
+    fs.mkdirSync(project);
+    const stackYaml = (drill: string) =>
+      [
+        "config:",
+        "  fleetgate:platform: { kind: local }",
+        "  fleetgate:fleet:",
+        "    name: drills",
+        "    environment: dev",
+        "    services:",
+        "      - { name: api, type: web, image: acme/api:1.0.0, healthCheckPath: /health, local: { command: [node, api.js], port: 4200 } }",
+        "  fleetgate:gates:",
+        "    integrity: { engine: postgres, connection: { secret: drillDatabaseUrl }, criticalTables: [users] }",
+        `    backup: { keep: 5${drill} }`,
+        "",
+      ].join("\n");
+    fs.writeFileSync(
+      path.join(project, "Pulumi.drills.yaml"),
+      stackYaml(", restoreDrill: { maxAgeDays: 7 }"),
+    );
+    process.env.FLEETGATE_SECRET_DRILL_DATABASE_URL = source;
+    try {
+      const record = await runStackDrill("drills", project);
+      assert.strictEqual(record.outcome, "restored", record.problems.join("; "));
+      assert.ok(record.dump.startsWith(path.join(project, ".fleetgate", "backups", "drills", "drills-")));
+      fs.writeFileSync(path.join(project, "Pulumi.drills.yaml"), stackYaml(""));
+      await assert.rejects(runStackDrill("drills", project), /gates\.backup\.restoreDrill is not set/);
+    } finally {
+      delete process.env.FLEETGATE_SECRET_DRILL_DATABASE_URL;
+    }
   });
 });
