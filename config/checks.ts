@@ -3,7 +3,7 @@
  * scheduled health monitor, so the two never disagree.
  */
 import { z } from "zod";
-import { durationMs, httpPath, plainOrSecret, resourceName, secretRef } from "./primitives";
+import { durationMs, durationSeconds, httpPath, plainOrSecret, resourceName, secretRef } from "./primitives";
 
 /**
  * What a check calls: the name of a fleet service (its URL comes from the platform) or of an
@@ -31,6 +31,65 @@ const statusCode = z
   .int()
   .min(100, "must be an HTTP status 100-599")
   .max(599, "must be an HTTP status 100-599");
+
+/** A JavaScript regular expression (no slashes), checked to compile. */
+const logPattern = z
+  .string()
+  .min(1, "must be a regular expression such as panic:|FATAL")
+  .refine((p) => {
+    try {
+      new RegExp(p);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "is not a valid regular expression");
+
+/**
+ * `log` (docs/log-checks.md): reads the target service's logs after the deploy. No line may match
+ * `absent`; every pattern of `present` must match a line before the check's timeout. Sources:
+ * the local platform's log file of the service, Render's logs API (`GET /v1/logs`).
+ */
+const logCheck = z
+  .strictObject({
+    ...checkBase,
+    kind: z.literal("log"),
+    /** Patterns no log line may match (errors, panics, stack traces). */
+    absent: z.array(logPattern).default([]),
+    /** Patterns that must each match some line (a readiness line, a request id). */
+    present: z.array(logPattern).default([]),
+    /** Render: lines from this many seconds before the check are read (the deploy just went live). */
+    windowSeconds: durationSeconds.default(300),
+    /** Keep reading new lines this long for `absent` patterns (bounded by the check's timeout). */
+    watchSeconds: z
+      .number()
+      .int()
+      .min(0, "must be 0 or more seconds")
+      .max(3600, "must be at most 3600 s")
+      .default(0),
+    /** Local platform: the log file to read instead of the platform's `logs/<target>.log`. */
+    file: z.string().min(1, "must be a file path such as logs/worker.log").optional(),
+  })
+  .refine((c) => c.absent.length + c.present.length > 0, {
+    message: "needs at least one pattern in absent or present",
+  });
+
+/**
+ * `liveness` (docs/worker-liveness.md): a worker or private service without a public URL is
+ * alive by the platform's own word: its process (local) or its live deploy (Render) is up and
+ * stays up for `minUptimeSeconds`.
+ */
+const livenessCheck = z.strictObject({
+  ...checkBase,
+  kind: z.literal("liveness"),
+  /** The service must stay up this long after the deploy (a crash loop fails the check). */
+  minUptimeSeconds: z
+    .number()
+    .int()
+    .min(0, "must be 0 or more seconds")
+    .max(3600, "must be at most 3600 s")
+    .default(10),
+});
 
 export const checkConfig = z.discriminatedUnion("kind", [
   z.strictObject({ ...checkBase, kind: z.literal("http"), expectStatus: statusCode.default(200) }),
@@ -83,6 +142,8 @@ export const checkConfig = z.discriminatedUnion("kind", [
     tokenPath: httpPath.optional(),
   }),
   z.strictObject({ ...checkBase, kind: z.literal("requestId"), header: z.string().default("x-request-id") }),
+  logCheck,
+  livenessCheck,
 ]);
 export type CheckConfig = z.infer<typeof checkConfig>;
 

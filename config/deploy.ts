@@ -7,6 +7,32 @@ import { z } from "zod";
 import { durationMs, durationSeconds, percent, plainOrSecret, resourceName } from "./primitives";
 
 /**
+ * Restore drill (docs/restore-drills.md): the dump is restored into a scratch database and
+ * compared with the source, before the deploy (`onDeploy`) and on a schedule of its own.
+ */
+export const restoreDrillConfig = z.strictObject({
+  /**
+   * A postgres:// URI on the server that holds the scratch database (its user needs CREATEDB),
+   * normally a secret reference. Default: the backup's server, database `postgres`.
+   */
+  scratchServer: plainOrSecret.optional(),
+  /** Restore every dump the backup gate takes before the deploy goes on. */
+  onDeploy: z.boolean().default(true),
+  /** Cron expression (UTC) of the scheduled drill that `scripts/restore-drill.ts` runs. */
+  schedule: z.string().min(1, 'must be a cron expression such as "0 4 * * 0"').optional(),
+  /** Scheduled drill: dumps older than this are removed after a drill that restored. */
+  maxAgeDays: z
+    .number()
+    .int()
+    .min(1, "must be at least 1 day")
+    .max(3650, "must be at most 3650 days")
+    .optional(),
+  /** Rows a critical table of the restore may lack against the (still written) source, in percent. */
+  rowTolerancePercent: percent.default(0),
+});
+export type RestoreDrillConfig = z.infer<typeof restoreDrillConfig>;
+
+/**
  * Backup gate: `pg_dump -Fc` of the database before any deploy that touches it. The update
  * fails when the dump fails, so a deploy never runs without a fresh backup.
  */
@@ -33,6 +59,8 @@ export const backupConfig = z.strictObject({
   timeoutSeconds: durationSeconds.default(900),
   /** Dumps kept in `directory` (older ones of this stack are removed after a successful dump). */
   keep: z.number().int().min(1, "must keep at least 1 dump").max(1000, "must be at most 1000").default(10),
+  /** Prove the dumps restore (docs/restore-drills.md). */
+  restoreDrill: restoreDrillConfig.optional(),
 });
 export type BackupConfig = z.infer<typeof backupConfig>;
 
@@ -102,10 +130,15 @@ export const notificationsConfig = z.strictObject({
         name: resourceName,
         /** Incoming-webhook URL; a secret reference, since the URL is the credential. */
         url: plainOrSecret,
-        /** Which outcomes this channel hears about. */
+        /**
+         * Which events this channel hears about: `start` is the announcement before the first
+         * service changes (docs/deploy-features.md), `success`/`failure` the result after.
+         */
         on: z
-          .array(z.enum(["success", "failure"], { error: 'must be "success" or "failure"' }))
-          .min(1, "must list success, failure or both")
+          .array(
+            z.enum(["start", "success", "failure"], { error: 'must be "start", "success" or "failure"' }),
+          )
+          .min(1, "must list start, success, failure or several")
           .default(["success", "failure"]),
       }),
     )
@@ -183,6 +216,14 @@ export function deployConfigIssues(cfg: {
         message: `unknown service "${s}"; declare it under fleet.services`,
       });
   });
+  const scratch = backup?.restoreDrill?.scratchServer;
+  if (typeof scratch === "string" && /:\/\/[^/@\s]*:[^/@\s]+@/.test(scratch)) {
+    issues.push({
+      path: ["gates", "backup", "restoreDrill", "scratchServer"],
+      message:
+        "the connection string holds a password in plain text; set it with `pulumi config set --secret` and use { secret: <key> }",
+    });
+  }
   watch?.services?.forEach((s, i) => {
     const svc = cfg.fleet.services.find((x) => x.name === s);
     if (!svc)

@@ -19,6 +19,7 @@ import {
   watchConfig,
 } from "./deploy";
 import { DEFAULT_FLOATING_TAGS, imageReference, unpinnedReason } from "./image";
+import { diskConfig, diskIssues } from "./disks";
 import { integrityConfig } from "./integrity";
 import { cronSchedule } from "./schedule";
 import { nameLooksSecret, plainSecretFix, urlHasCredentials } from "./secrets";
@@ -85,6 +86,10 @@ export const serviceConfig = z.strictObject({
   after: z.array(resourceName).optional(),
   /** How to run the service on the local platform. Required when platform.kind is local. */
   local: localRunConfig.optional(),
+  /** Persistent disk (docs/disks.md). */
+  disk: diskConfig.optional(),
+  /** The service keeps state in files: refused without a `disk` (docs/disks.md). */
+  stateful: z.boolean().default(false),
 });
 export type ServiceConfig = z.infer<typeof serviceConfig>;
 
@@ -375,6 +380,7 @@ export function crossFieldIssuesAt(
   for (const issue of deployConfigIssues(cfg)) add(issue.path, issue.message);
   for (const issue of waveIssues(fleet)) add(issue.path, issue.message);
   for (const issue of releaseIssues(cfg)) add(issue.path, issue.message);
+  for (const issue of diskIssues(cfg)) add(issue.path, issue.message);
 
   forEachSecretRef(cfg, [], (ref, path) => {
     if ("secret" in ref) {

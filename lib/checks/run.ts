@@ -10,6 +10,8 @@ import { htmlDocumentCheck } from "./kinds/html";
 import { httpStatusCheck } from "./kinds/http";
 import { jsonFieldCheck } from "./kinds/json";
 import { jwksCheck } from "./kinds/jwks";
+import { livenessCheck } from "./kinds/liveness";
+import { logCheck } from "./kinds/log";
 import { mcpToolsCheck } from "./kinds/mcp";
 import { requestIdCheck } from "./kinds/requestId";
 import { webhookSignatureCheck } from "./kinds/webhook";
@@ -24,6 +26,8 @@ export const CHECK_KINDS: Record<ResolvedCheck["kind"], CheckKind> = {
   webhook: webhookSignatureCheck,
   jwks: jwksCheck,
   requestId: requestIdCheck,
+  log: logCheck,
+  liveness: livenessCheck,
 };
 
 /** Pause before retry `n` (1-based): short, so a retry still fits in a check's timeout. */

@@ -22,7 +22,20 @@ export type ResolvedCheck = DistributiveOmit<
   validKey?: string;
   apiKey?: string;
   signingSecret?: string;
+  /** `log` checks: where the target's logs are read (lib/checks/kinds/logSources.ts). */
+  logSource?: LogSource;
+  /** `liveness` checks: how the platform says the service is up (lib/checks/kinds/liveness.ts). */
+  livenessSource?: LivenessSource;
 };
+
+/** Where a `liveness` check asks: the local platform's process record, or Render's API. */
+export type LivenessSource =
+  | { kind: "local"; stateDir: string; service: string }
+  | { kind: "render"; baseUrl: string; serviceId: string };
+
+/** Where a `log` check reads: a local log file, or Render's logs API for one service. */
+export type LogSource =
+  { kind: "file"; path: string } | { kind: "render"; baseUrl: string; ownerId: string; resourceId: string };
 
 export type CheckStatus = "pass" | "fail";
 

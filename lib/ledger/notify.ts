@@ -8,7 +8,8 @@ import type { DeployRecord } from "./record";
 export interface Webhook {
   name: string;
   url: string;
-  on: ("success" | "failure")[];
+  /** `start` is heard by the announcement (providers/notify/announcement.ts), not by `notify`. */
+  on: ("start" | "success" | "failure")[];
 }
 
 /** The one-line summary a person reads in the chat channel. */

@@ -13,6 +13,8 @@ import { LedgerContext, recordGateFailure } from "../../lib/ledger/context";
 import { snapshotDuckdb } from "./db/duckdb";
 import { snapshotPostgres } from "./db/postgres";
 import { dataLoss, DbSnapshot, qualifyTable, SchemaExpectations, unmetExpectations } from "./db/snapshot";
+import type { SqlCheck, SqlCheckResult } from "./db/sqlExpect";
+import { runSqlGate } from "./sqlGate";
 
 export type IntegrityEngine = DbSnapshot["engine"];
 
@@ -29,6 +31,8 @@ interface VerifyState extends SnapshotState {
   expect: SchemaExpectations;
   /** Where a failed verify is recorded (the evidence ledger); a secret input. */
   evidence?: LedgerContext;
+  /** Custom SQL checks run after the snapshot (providers/checks/sqlGate.ts). */
+  sql?: SqlCheck[];
 }
 
 /** Removes the connection string and its password from a driver's message. */
@@ -93,7 +97,7 @@ export const integritySnapshotProvider: pulumi.dynamic.ResourceProvider = {
 /** Compares a fresh snapshot with `before`; throws with every problem found. */
 export async function verifyIntegrity(
   state: VerifyState,
-): Promise<{ after: DbSnapshot; problems: string[] }> {
+): Promise<{ after: DbSnapshot; problems: string[]; sqlResults: SqlCheckResult[] }> {
   try {
     return await compareWithSnapshot(state);
   } catch (err) {
@@ -102,12 +106,18 @@ export async function verifyIntegrity(
   }
 }
 
-async function compareWithSnapshot(state: VerifyState): Promise<{ after: DbSnapshot; problems: string[] }> {
+async function compareWithSnapshot(
+  state: VerifyState,
+): Promise<{ after: DbSnapshot; problems: string[]; sqlResults: SqlCheckResult[] }> {
   const after = await takeSnapshot(state, "verify");
+  const sql = await runSqlGate(state.engine, state.connection, state.sql, (m) =>
+    redactConnection(m, state.connection),
+  );
   const loss = dataLoss(state.before, after, state.allowDrops);
   const unmet = unmetExpectations(after, state.expect);
   if (loss.length) {
-    const more = unmet.length ? `\nAlso: ${unmet.join("; ")}` : "";
+    const more =
+      (unmet.length ? `\nAlso: ${unmet.join("; ")}` : "") + (sql.failure ? `\nAlso: ${sql.failure}` : "");
     throw new Error(
       `DATA LOSS DETECTED in the ${state.engine} database since the pre-deploy snapshot (${state.before.takenAt}):\n` +
         loss.map((p) => `  - ${p}`).join("\n") +
@@ -118,13 +128,15 @@ async function compareWithSnapshot(state: VerifyState): Promise<{ after: DbSnaps
   if (unmet.length) {
     throw new Error(
       `integrity verify: the ${state.engine} database does not match gates.integrity.expect:\n` +
-        unmet.map((p) => `  - ${p}`).join("\n"),
+        unmet.map((p) => `  - ${p}`).join("\n") +
+        (sql.failure ? `\n${sql.failure}` : ""),
     );
   }
-  return { after, problems: [] };
+  if (sql.failure) throw new Error(sql.failure);
+  return { after, problems: [], sqlResults: sql.results };
 }
 
-const VERIFY_FIELDS: (keyof VerifyState)[] = [...SNAPSHOT_FIELDS, "before", "allowDrops", "expect"];
+const VERIFY_FIELDS: (keyof VerifyState)[] = [...SNAPSHOT_FIELDS, "before", "allowDrops", "expect", "sql"];
 
 export const integrityVerifyProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: VerifyState, news: VerifyState) {
@@ -175,11 +187,15 @@ export interface IntegrityVerifyArgs extends IntegritySnapshotArgs {
   expect?: pulumi.Input<SchemaExpectations>;
   /** Where a failed verify is recorded and who is told (the evidence ledger); stored as a secret. */
   evidence?: pulumi.Input<LedgerContext>;
+  /** Custom SQL checks (gates.integrity.sql), run in read-only transactions after the snapshot. */
+  sql?: pulumi.Input<SqlCheck[]>;
 }
 
 export class IntegrityVerify extends pulumi.dynamic.Resource {
   declare public readonly after: pulumi.Output<DbSnapshot>;
   declare public readonly problems: pulumi.Output<string[]>;
+  /** Results of the custom SQL checks (empty without any). */
+  declare public readonly sqlResults: pulumi.Output<SqlCheckResult[]>;
 
   constructor(name: string, args: IntegrityVerifyArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -191,8 +207,11 @@ export class IntegrityVerify extends pulumi.dynamic.Resource {
         allowDrops: args.allowDrops ?? [],
         expect: args.expect ?? {},
         evidence: args.evidence === undefined ? undefined : pulumi.secret(args.evidence),
+        // No checks: no field, so stacks from before `sql` existed see no change.
+        sql: pulumi.output(args.sql).apply((s) => (s?.length ? s : undefined)),
         after: undefined,
         problems: undefined,
+        sqlResults: undefined,
       },
       {
         ...opts,

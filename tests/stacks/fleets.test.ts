@@ -211,6 +211,10 @@ describe("example fleets under mocks and the policy pack", function () {
         matrix?.matrix?.include?.map((v) => v.variant),
         ["default-features", "all-features"],
       );
+      // The variants differ only if the test command reads the variable they set.
+      const flags = matrix?.matrix?.include?.map((v) => JSON.stringify(v)) ?? [];
+      assert.strictEqual(new Set(flags).size, 2);
+      assert.match(JSON.stringify(ci.jobs.test), /cargo test --workspace \$CARGO_TEST_FLAGS/);
     });
   });
 
@@ -280,7 +284,7 @@ describe("example fleets under mocks and the policy pack", function () {
     it("keeps secrets per service and smoke-tests with the bearer token kept secret", async () => {
       const { resources } = await example("haven");
       const sets = ofType(resources, "render:EnvVarSet");
-      assert.strictEqual(sets.length, 4);
+      assert.strictEqual(sets.length, 5);
       assert.ok(sets.every((s) => (s.props.services as string[]).length === 1));
       const gw = sets.find((s) => (s.props.services as string[])[0] === "haven-gateway")!;
       assert.ok(
@@ -308,7 +312,7 @@ describe("example fleets under mocks and the policy pack", function () {
       const suite = ofType(resources, "checks:SmokeSuite");
       assert.strictEqual(suite.length, 1);
       assert.deepStrictEqual([...(suite[0].props.targets as string[])].sort(), [
-        "chatwoot",
+        "chatwoot-staging",
         "hotdash-agent-service",
         "hotdash-llamaindex-mcp",
         "hotdash-staging",
@@ -339,8 +343,8 @@ describe("example fleets under mocks and the policy pack", function () {
       assert.strictEqual(slow.props.threshold, 5000);
       const fqdns = ofType(resources, "route53/healthCheck:HealthCheck").map((h) => h.props.fqdn);
       assert.deepStrictEqual(fqdns.sort(), [
+        "chatwoot-staging.fly.dev",
         "hotdash-agent-service.fly.dev",
-        "hotdash-chatwoot.fly.dev",
         "hotdash-llamaindex-mcp.fly.dev",
         "hotdash-staging.fly.dev",
       ]);

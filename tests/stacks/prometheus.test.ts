@@ -136,11 +136,68 @@ describe("example stacks: Prometheus rules", function () {
       },
     ];
 
-    it("has exactly the three rules, for the public gateway", () => {
+    it("has the rules of alerts.yml and the completion list: per gateway, p99, and ServiceDown on every target", () => {
       const rules = prometheusInputForStack(configOf("madbase"))!;
       const text = renderPrometheusRules(rules);
       const names = [...text.matchAll(/- alert: (\S+)/g)].map((m) => m[1]);
-      assert.deepStrictEqual(names, ["ServiceDown", "HighErrorRate", "HighLatencyP95"]);
+      assert.deepStrictEqual(names, [
+        "ServiceDown",
+        "HighErrorRate",
+        "HighLatencyP95",
+        "HighLatencyP99",
+        "service_down_any_target",
+      ]);
+    });
+
+    it("ServiceDown fires for a private scrape target after 1m, and the p99 rule fires with the p95 one", () => {
+      const down = [
+        { series: 'up{job="madbase-proxy",instance="madbase-proxy:8000"}', values: "1 1 0x40" },
+        { series: 'up{job="madbase-gateway",instance="madbase-gateway:8000"}', values: "1x40" },
+      ];
+      const withoutGatewayUp = series.filter((x) => !x.series.startsWith("up{"));
+      const r = promtoolTest(
+        dir,
+        rulesOf(configOf("madbase")),
+        [...withoutGatewayUp, ...down],
+        [
+          quiet("service_down_any_target", "2m"),
+          {
+            eval_time: "5m",
+            alertname: "service_down_any_target",
+            exp_alerts: [
+              {
+                exp_labels: {
+                  job: "madbase-proxy",
+                  instance: "madbase-proxy:8000",
+                  severity: "P1",
+                  fleet: "madbase",
+                  environment: "prod",
+                  fleetgate_alarm: "custom",
+                  response_minutes: "0",
+                },
+                exp_annotations: {
+                  summary: "A scrape target (any MadBase service) has been down for 1m",
+                  description: "service_down_any_target is 0 (alarm when < 1 for 1m).",
+                },
+              },
+            ],
+          },
+          {
+            eval_time: "12m",
+            alertname: "HighLatencyP99",
+            exp_alerts: [
+              {
+                exp_labels: labels("latency", "P3", "60"),
+                exp_annotations: {
+                  summary: "madbase-gateway p99 latency is over 2000 ms",
+                  description: "madbase-gateway p99 latency is 4.975 s (budget 2 s).",
+                },
+              },
+            ],
+          },
+        ],
+      );
+      assert.strictEqual(r.code, 0, r.output);
     });
 
     it("fire on a failing gateway (promtool test rules)", () => {
@@ -162,6 +219,7 @@ describe("example stacks: Prometheus rules", function () {
         quiet("ServiceDown", "20m"),
         quiet("HighErrorRate", "20m"),
         quiet("HighLatencyP95", "20m"),
+        quiet("HighLatencyP99", "20m"),
       ]);
       assert.strictEqual(r.code, 0, r.output);
     });

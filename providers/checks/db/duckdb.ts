@@ -10,7 +10,7 @@ function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-async function openReadOnly(file: string) {
+export async function openReadOnly(file: string) {
   const duckdb = require("@duckdb/node-api") as typeof import("@duckdb/node-api");
   const fs = require("fs") as typeof import("fs");
   // DuckDB would create a missing file; a missing database is an error here.
