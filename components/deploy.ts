@@ -22,7 +22,7 @@ import { EvidenceRecord, LedgerTarget } from "../providers/ledger/evidenceRecord
 import { WatchBaseline } from "../providers/watch/baseline";
 import type { WatchTarget } from "../providers/watch/sample";
 import { PostDeployWatch } from "../providers/watch/watch";
-import { PostDeployGates } from "./gates";
+import { deploymentsOf, PostDeployGates } from "./gates";
 import { PlatformResult } from "./platform";
 import { SecretResolver } from "./secrets";
 
@@ -189,14 +189,15 @@ function recordedChecks(gates: PostDeployGates): pulumi.Output<RecordedCheck[]> 
   // Every suite's results: the per-wave suites', then the final one's.
   const smoke: pulumi.Output<RecordedCheck[]> = gates.smokeResults ?? pulumi.output([]);
   if (!gates.verify) return smoke;
-  return smoke.apply((results): RecordedCheck[] => [
+  return pulumi.all([smoke, gates.verify.baseline]).apply(([results, baseline]): RecordedCheck[] => [
     ...(results ?? []),
     {
       check: "integrity-verify",
       target: "database",
       status: "pass",
       latencyMs: 0,
-      reason: "no table or critical row lost since the snapshot",
+      // Says when the baseline is an older snapshot (docs/gates.md, "Triggers").
+      reason: `no table or critical row lost (${baseline ?? "compared with the pre-deploy snapshot"})`,
     },
   ]);
 }
@@ -246,14 +247,23 @@ export function buildDeployPost(parent: pulumi.Resource, args: DeployPostArgs): 
   }
 
   if (ledgerEnabled(cfg)) {
+    // A new record whenever a deploy happened (any service's deployment) or a gate ran again.
+    const deployments = deploymentsOf(args.platform.services);
     const runKey = pulumi
-      .all([args.revision, ...suites.map((s) => s.ranAt), out.watch?.watchedAt, args.pre.backup?.takenAt])
+      .all([
+        args.revision,
+        deployments.apply((d) => JSON.stringify(Object.entries(d).sort())),
+        ...suites.map((s) => s.ranAt),
+        out.watch?.watchedAt,
+        args.pre.backup?.takenAt,
+      ])
       .apply((parts) => parts.map((p) => p ?? "-").join("|"));
     out.evidence = new EvidenceRecord(
       "evidence",
       {
         ledger: ledgerTarget(args),
         checks: recordedChecks(args.gates),
+        deployments,
         watch: out.watch?.figures,
         backup: args.pre.backup
           ? { path: args.pre.backup.path, sizeBytes: args.pre.backup.sizeBytes }
