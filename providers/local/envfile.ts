@@ -102,7 +102,9 @@ export function filesOffDeclaration(inputs: EnvFileInputs): string[] {
       return true; // unreadable or unparsable: rewrite it
     }
     const declared = inputs.values[svc] ?? {};
-    return !onDisk || Object.entries(declared).some(([k, v]) => !Object.hasOwn(onDisk!, k) || onDisk![k] !== v);
+    return (
+      !onDisk || Object.entries(declared).some(([k, v]) => !Object.hasOwn(onDisk!, k) || onDisk![k] !== v)
+    );
   });
 }
 
@@ -118,7 +120,9 @@ export const envFileProvider: pulumi.dynamic.ResourceProvider = {
       "values",
       "stateDir",
     ] as const;
-    const changed = compare.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+    const changed = compare.filter(
+      (k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null),
+    );
     // The live check: a file edited or removed by hand converges without `--refresh`.
     const drifted = olds.stateDir === news.stateDir ? filesOffDeclaration(news) : [];
     return {

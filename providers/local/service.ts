@@ -153,7 +153,10 @@ export async function checkLive(
 }
 
 /** Why an update must redeploy (declared change or live check), or undefined. */
-async function redeployReason(olds: LocalServiceOutputs, news: LocalServiceInputs): Promise<string | undefined> {
+async function redeployReason(
+  olds: LocalServiceOutputs,
+  news: LocalServiceInputs,
+): Promise<string | undefined> {
   const changed = RESTART_ON.filter((k) => differs(olds[k], news[k]));
   if (changed.length) return `changed: ${changed.join(", ")}`;
   const found = await checkLive(olds);

@@ -111,7 +111,8 @@ describe("local: EnvFile provider", () => {
     assert.strictEqual((await envFileProvider.diff!("a", created, inputs({ a: { K: "1" } }))).changes, false);
     fs.rmSync(file("a"));
     assert.ok((await envFileProvider.diff!("a", created, inputs({ a: { K: "1" } }))).changes);
-    const again = (await envFileProvider.update!("a", created, inputs({ a: { K: "1" } }))).outs as EnvFileOutputs;
+    const again = (await envFileProvider.update!("a", created, inputs({ a: { K: "1" } })))
+      .outs as EnvFileOutputs;
     assert.deepStrictEqual(readEnvFile(file("a")), { K: "1" });
     assert.strictEqual(again.generations.a, 2, "the rewrite restarts the service");
   });
@@ -338,7 +339,10 @@ describe("local: Service provider", function () {
     // Crashed: the process is gone.
     process.kill(outs.pid, "SIGKILL");
     for (let i = 0; i < 50 && processAlive(outs.pid); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.ok((await localServiceProvider.diff!("svc", outs, inputs)).changes, "a dead process is redeployed");
+    assert.ok(
+      (await localServiceProvider.diff!("svc", outs, inputs)).changes,
+      "a dead process is redeployed",
+    );
     const redeployed = (await localServiceProvider.update!("svc", outs, inputs)).outs as LocalServiceOutputs;
     live.push(redeployed);
     assert.strictEqual(redeployed.deployId, outs.deployId + 1);
