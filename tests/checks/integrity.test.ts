@@ -216,6 +216,40 @@ describe("integrity: DuckDB", function () {
     }
   });
 
+  it("a misspelled or missing critical table fails the snapshot, naming the table", async () => {
+    await assert.rejects(snapshot("duckdb", file, ["events", "ops.runz", "users"]), (e: Error) => {
+      assert.match(
+        e.message,
+        /^gates\.integrity\.criticalTables: table "ops\.runz", table "main\.users" does not exist/,
+      );
+      assert.match(e.message, /fix the name/);
+      assert.match(e.message, /Tables found: main\.events, ops\.runs/);
+      return true;
+    });
+  });
+
+  it("says when the verify compares with a snapshot an earlier update took", async () => {
+    const before = await snapshot("duckdb", file, ["events"]);
+    const base = {
+      engine: "duckdb" as const,
+      connection: file,
+      criticalTables: ["events"],
+      revision: "r1",
+      before,
+      allowDrops: [],
+      expect: {},
+    };
+    const first = (await integrityVerifyProvider.create!({ ...base, deployments: { a: "a:1" } })).outs;
+    assert.match(first.baseline, /^compared with the pre-deploy snapshot of /);
+    // A redeploy without a declared change (crash, rollback) re-runs the verify, not the snapshot.
+    const next = { ...base, deployments: { a: "a:2" } };
+    assert.ok((await integrityVerifyProvider.diff!("v", first, next)).changes);
+    const stale = (await integrityVerifyProvider.update!("v", first, next)).outs;
+    assert.match(stale.baseline, /^STALE BASELINE: compared with the snapshot of .*an earlier update took/);
+    // The revision alone re-runs nothing.
+    assert.ok(!(await integrityVerifyProvider.diff!("v", stale, { ...next, revision: "r2" })).changes);
+  });
+
   it("fails closed on a missing database file", async () => {
     await assert.rejects(
       snapshot("duckdb", path.join(dir, "nope.duckdb"), []),
