@@ -2,12 +2,12 @@
  * The data-integrity gate as two dynamic resources (docs/gates.md, "Triggers"):
  * - IntegritySnapshot (pre-deploy) records the tables and the critical tables' row counts. It
  *   is retaken when anything declared that shapes what runs changes (`revision`, and `deployKey`:
- *   a secret hash that also covers env values and resolved images), or its own definition. A
- *   critical table that does not exist fails it, naming the table.
+ *   a secret hash that also covers env values and resolved images), or its own definition.
  * - IntegrityVerify (post-deploy) re-runs when a deploy of any service happened (`deployments`)
  *   or its definition or the snapshot changed. It takes a new snapshot and fails the update with
  *   `DATA LOSS DETECTED` when a table is gone or a critical table lost rows (unless allowed),
- *   and when a table, view or row-level security the config expects is missing. Its `baseline`
+ *   and when a table, view or row-level security the config expects is missing, or a critical
+ *   table exists neither before nor after the deploy (a misspelled name). Its `baseline`
  *   says whether the snapshot was taken in this update or is an older one (a redeploy that no
  *   declared change caused, e.g. after a crash or a rollback, does not retake it).
  * Both fail closed: a database that cannot be read stops the update. Connection strings are
@@ -71,17 +71,6 @@ export async function takeSnapshot(state: SnapshotState, step: string): Promise<
       `integrity ${step}: cannot read the ${state.engine} database (${reason}). The update stops here ` +
         "because data safety cannot be checked: make gates.integrity.connection reachable from this " +
         "machine, or remove gates.integrity to deploy without the gate.",
-    );
-  }
-  // Before the deploy a critical table must exist: a misspelled name would silently disable
-  // its row-count check. (After the deploy a missing table is data loss, reported as such.)
-  const missing = critical.filter((t) => !snap.tables.includes(t));
-  if (step === "snapshot" && missing.length) {
-    const shown = snap.tables.slice(0, 20).join(", ") + (snap.tables.length > 20 ? ", ..." : "");
-    throw new Error(
-      `gates.integrity.criticalTables: ${missing.map((t) => `table "${t}"`).join(", ")} does not exist in ` +
-        `the ${state.engine} database, so its rows cannot be counted; fix the name (schema-qualified, ` +
-        `e.g. public.users) or remove it. Tables found: ${shown || "none"}.`,
     );
   }
   return snap;
@@ -151,8 +140,27 @@ export async function verifyIntegrity(
   }
 }
 
+/**
+ * Critical tables that exist neither before nor after the deploy: a misspelled or missing name
+ * would silently disable its row-count check. (Before the first deploy a table may not exist yet:
+ * the deploy's migrations create it; one that existed before and is gone is data loss.)
+ */
+export function missingCriticalTables(state: VerifyState, after: DbSnapshot): string | undefined {
+  const critical = state.criticalTables.map((t) => qualifyTable(t, state.engine));
+  const missing = critical.filter((t) => !after.tables.includes(t) && !state.before.tables.includes(t));
+  if (!missing.length) return undefined;
+  const shown = after.tables.slice(0, 20).join(", ") + (after.tables.length > 20 ? ", ..." : "");
+  return (
+    `gates.integrity.criticalTables: ${missing.map((t) => `table "${t}"`).join(", ")} does not exist in ` +
+    `the ${state.engine} database (not before the deploy and not after it), so its rows cannot be ` +
+    `counted; fix the name (schema-qualified, e.g. public.users) or remove it. Tables found: ${shown || "none"}.`
+  );
+}
+
 async function compareWithSnapshot(state: VerifyState): Promise<{ after: DbSnapshot; problems: string[] }> {
   const after = await takeSnapshot(state, "verify");
+  const misnamed = missingCriticalTables(state, after);
+  if (misnamed) throw new Error(misnamed);
   const loss = dataLoss(state.before, after, state.allowDrops);
   const unmet = unmetExpectations(after, state.expect);
   if (loss.length) {

@@ -216,16 +216,29 @@ describe("integrity: DuckDB", function () {
     }
   });
 
-  it("a misspelled or missing critical table fails the snapshot, naming the table", async () => {
-    await assert.rejects(snapshot("duckdb", file, ["events", "ops.runz", "users"]), (e: Error) => {
-      assert.match(
-        e.message,
-        /^gates\.integrity\.criticalTables: table "ops\.runz", table "main\.users" does not exist/,
-      );
+  it("a misspelled or missing critical table fails the gate, naming the table", async () => {
+    // Before a first deploy the table may not exist yet (its migration creates it)...
+    const before = await snapshot("duckdb", file, ["events", "ops.runz", "users"]);
+    await exec("create table users (id int)");
+    const run = (criticalTables: string[]) =>
+      integrityVerifyProvider.create!({
+        engine: "duckdb",
+        connection: file,
+        criticalTables,
+        revision: "r1",
+        before,
+        allowDrops: [],
+        expect: {},
+      });
+    await assert.rejects(run(["events", "ops.runz", "users"]), (e: Error) => {
+      // ...but one that exists neither before nor after the deploy is a wrong name.
+      assert.match(e.message, /^gates\.integrity\.criticalTables: table "ops\.runz" does not exist/);
+      assert.doesNotMatch(e.message, /table "main\.users"/, "created by the deploy: not missing");
       assert.match(e.message, /fix the name/);
-      assert.match(e.message, /Tables found: main\.events, ops\.runs/);
+      assert.match(e.message, /Tables found: main\.events, main\.users, ops\.runs/);
       return true;
     });
+    assert.deepStrictEqual((await run(["events", "users"])).outs.problems, []);
   });
 
   it("says when the verify compares with a snapshot an earlier update took", async () => {
