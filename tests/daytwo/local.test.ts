@@ -123,6 +123,25 @@ describe("day two on the local platform through the engine", function () {
     }
   }
 
+  /** When the smoke suite last ran (its `ranAt` in the state). */
+  const smokeRanAt = async (): Promise<string> => {
+    const resources = (await stack.exportStack()).deployment.resources as {
+      type: string;
+      urn: string;
+      outputs?: { ranAt?: string };
+    }[];
+    const suite = resources.find((x) => x.type === "pulumi-nodejs:dynamic/checks:SmokeSuite");
+    return suite?.outputs?.ranAt ?? "";
+  };
+  let ranAt = "";
+  /** The smoke suite ran in this step (a deploy happened) or not. */
+  async function assertGatesRan(expected: boolean) {
+    const now = await smokeRanAt();
+    if (expected) assert.notStrictEqual(now, ranAt, "the smoke suite ran again");
+    else assert.strictEqual(now, ranAt, "the smoke suite did not run");
+    ranAt = now;
+  }
+
   /** The last ledger record says `succeeded` and names exactly what is live. */
   function assertLedgerMatchesLive(expectedCount: number) {
     const records = ledger();
@@ -238,6 +257,7 @@ describe("day two on the local platform through the engine", function () {
     const api = await liveEnv("api");
     assert.strictEqual(api.env.API_TOKEN, sha256(tokens[0]));
     assertLedgerMatchesLive(1);
+    await assertGatesRan(true);
     // A key set by hand (not declared) must survive every later step.
     fs.appendFileSync(envFilePath(stateDir(), "api"), "HAND_SET=kept\n");
     last = pids();
@@ -254,6 +274,7 @@ describe("day two on the local platform through the engine", function () {
     assert.strictEqual((await liveEnv("api")).env.API_TOKEN, sha256(tokens[1]));
     assert.strictEqual(envOf("api").HAND_SET, "kept");
     assertLedgerMatchesLive(2);
+    await assertGatesRan(true);
     last = now;
   });
 
@@ -268,6 +289,7 @@ describe("day two on the local platform through the engine", function () {
     assert.strictEqual(now.worker, last.worker);
     assert.deepStrictEqual((await liveEnv("api")).args, ["--mode=v2"]);
     assertLedgerMatchesLive(3);
+    await assertGatesRan(true);
     last = now;
   });
 
@@ -318,6 +340,7 @@ describe("day two on the local platform through the engine", function () {
     assert.ok(!r.error, r.output);
     assertConverged();
     const rec6 = assertLedgerMatchesLive(6);
+    await assertGatesRan(true);
     assert.strictEqual(rec6.images.api, "ghcr.io/daytwo/api:2.0.0");
     last = pids();
   });
@@ -331,6 +354,7 @@ describe("day two on the local platform through the engine", function () {
     assert.strictEqual(rec("api")!.deployId, deployBefore + 1, "redeployed");
     assert.strictEqual(pids().web, last.web, "only the dead service restarts");
     assertLedgerMatchesLive(7);
+    await assertGatesRan(true);
     last = pids();
   });
 
@@ -355,6 +379,7 @@ describe("day two on the local platform through the engine", function () {
     assert.ok(rec("api")!.deployId > Number(hand.liveDeploy), "the declared deploy runs again");
     assert.strictEqual(liveImage("api"), "ghcr.io/daytwo/api:2.0.0");
     assertLedgerMatchesLive(8);
+    await assertGatesRan(true);
     last = pids();
   });
 
@@ -381,6 +406,7 @@ describe("day two on the local platform through the engine", function () {
     const r = await step(() => undefined);
     assert.ok(!r.error, r.output);
     assertLedgerMatchesLive(9);
+    await assertGatesRan(true);
     last = pids();
   });
 
@@ -391,6 +417,7 @@ describe("day two on the local platform through the engine", function () {
     assert.ok(!r.error, r.output);
     assert.deepStrictEqual(r.lost, []);
     assert.deepStrictEqual(pids(), last, "no restart: no service's env changed");
+    await assertGatesRan(false);
     assertConverged();
     assert.strictEqual(envOf("api").HAND_SET, "kept");
   });
@@ -412,6 +439,7 @@ describe("day two on the local platform through the engine", function () {
     const lastRec = records[records.length - 1];
     assert.strictEqual(lastRec.outcome, "succeeded");
     assert.strictEqual(lastRec.deployments?.web, `web:${rec("web")!.deployId}`);
+    await assertGatesRan(true);
     last = now;
   });
 
