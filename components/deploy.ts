@@ -6,6 +6,7 @@
  * - post-deploy, after the smoke suite and integrity verify: the PostDeployWatch, then the
  *   EvidenceRecord (ledger line + success notification) and its optional S3 copy.
  */
+import { createHash } from "crypto";
 import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -208,6 +209,14 @@ export function buildDeployPost(parent: pulumi.Resource, args: DeployPostArgs): 
   const suites = [...(args.gates.waveSmoke ?? []), ...(args.gates.smoke ? [args.gates.smoke] : [])];
   const gateResources = [...suites, ...(args.gates.verify ? [args.gates.verify] : [])];
   const out: DeployPost = {};
+  // `<service>: <deployment>` of every service: changes exactly when a deploy happened.
+  const deployments = deploymentsOf(args.platform.services);
+  const deploysDigest = deployments.apply((d) =>
+    createHash("sha256")
+      .update(JSON.stringify(Object.entries(d).sort()))
+      .digest("hex")
+      .slice(0, 12),
+  );
 
   const watch = cfg.gates.watch;
   if (watch) {
@@ -224,7 +233,8 @@ export function buildDeployPost(parent: pulumi.Resource, args: DeployPostArgs): 
       "post-deploy-watch",
       {
         targets,
-        revision: args.revision,
+        // The watch re-runs on every deploy (a redeploy with the same revision too), like the suites.
+        revision: pulumi.interpolate`${args.revision}+${deploysDigest}`,
         baseline: args.pre.baseline?.figures,
         windowSeconds: watch.windowSeconds,
         intervalSeconds: watch.intervalSeconds,
@@ -248,11 +258,10 @@ export function buildDeployPost(parent: pulumi.Resource, args: DeployPostArgs): 
 
   if (ledgerEnabled(cfg)) {
     // A new record whenever a deploy happened (any service's deployment) or a gate ran again.
-    const deployments = deploymentsOf(args.platform.services);
     const runKey = pulumi
       .all([
         args.revision,
-        deployments.apply((d) => JSON.stringify(Object.entries(d).sort())),
+        deploysDigest,
         ...suites.map((s) => s.ranAt),
         out.watch?.watchedAt,
         args.pre.backup?.takenAt,
