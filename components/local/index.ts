@@ -46,6 +46,32 @@ export function localServiceEnvs(cfg: StackConfig): LocalServiceEnv[] {
     .filter((e) => e.sets.length > 0 || Object.keys(e.vars).length > 0);
 }
 
+/**
+ * Stacks made before env files were owned per service hold one `local:EnvFile` per set
+ * (`<fleet>-env-<set>`, or `<fleet>-env-<service>` for a service with only overrides). Each such
+ * resource becomes, through an alias, the env file of one of its services (a different one per
+ * old resource), so the upgrade updates it in place instead of deleting it: a delete would run
+ * the old code stored in the state and remove keys the new files declare. Returns the old
+ * names per service.
+ */
+export function legacyEnvFileAliases(cfg: StackConfig): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const taken = new Set<string>();
+  const claim = (oldName: string, candidates: string[]) => {
+    const svc = candidates.find((c) => !taken.has(c));
+    if (!svc) return;
+    taken.add(svc);
+    (out[svc] ??= []).push(`${cfg.fleet.name}-env-${oldName}`);
+  };
+  for (const set of cfg.fleet.envSets) claim(set.name, set.services);
+  const setNames = new Set(cfg.fleet.envSets.map((e) => e.name));
+  for (const s of cfg.fleet.services) {
+    if (cfg.fleet.envSets.some((e) => e.services.includes(s.name)) || !Object.keys(s.env).length) continue;
+    claim(setNames.has(s.name) ? `${s.name}-own` : s.name, [s.name]);
+  }
+  return out;
+}
+
 function envFileFor(
   parent: pulumi.Resource,
   cfg: StackConfig,
@@ -53,6 +79,7 @@ function envFileFor(
   secrets: SecretResolver,
   stateDir: string,
   dependsOn: pulumi.Resource[],
+  aliases: string[],
 ): EnvFile {
   const name = env.service.name;
   const keys = Object.keys(env.vars).sort();
@@ -72,7 +99,7 @@ function envFileFor(
       values,
       stateDir,
     },
-    { parent, dependsOn },
+    { parent, dependsOn, aliases: aliases.map((name) => ({ name })) },
   );
 }
 
@@ -84,8 +111,13 @@ export const buildLocalPlatform: PlatformBuilder = (parent, args) => {
   const checked = new Set((cfg.gates.smoke?.checks ?? []).map((c) => c.target));
 
   const envFiles = new Map<string, EnvFile>();
+  const legacy = legacyEnvFileAliases(cfg);
   for (const env of localServiceEnvs(cfg)) {
-    envFiles.set(env.service.name, envFileFor(parent, cfg, env, args.secrets, stateDir, args.before));
+    const aliases = legacy[env.service.name] ?? [];
+    envFiles.set(
+      env.service.name,
+      envFileFor(parent, cfg, env, args.secrets, stateDir, args.before, aliases),
+    );
   }
   // Per set, the foreign keys of its services' files (keys no layer of the service declares).
   const foreignOf = (names: string[]) =>

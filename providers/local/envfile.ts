@@ -53,11 +53,19 @@ function header(setName: string): string {
 
 /**
  * Brings every service's file to the merged set. Reads every file first (fail closed: a file
- * that cannot be read stops the push before anything is written).
+ * that cannot be read stops the push before anything is written). A service in `olds` but no
+ * longer in `inputs` is cleaned (its owned keys removed) on `delete`; on an update it is handed
+ * over untouched: that happens once, when a stack's per-set env file (the earlier design) becomes
+ * one service's env file, and the other services' own env files own their keys from then on.
  */
-function push(inputs: EnvFileInputs, olds: EnvFileOutputs | undefined): EnvFileOutputs {
+function push(
+  inputs: EnvFileInputs,
+  olds: EnvFileOutputs | undefined,
+  leaving: "clean" | "hand-over" = "clean",
+): EnvFileOutputs {
   const fs = require("fs") as typeof import("fs");
-  const services = [...new Set([...inputs.services, ...(olds ? olds.services : [])])];
+  const gone = leaving === "clean" && olds ? olds.services : [];
+  const services = [...new Set([...inputs.services, ...gone])];
   const current: Record<string, Record<string, string>> = {};
   for (const svc of services) {
     try {
@@ -137,7 +145,7 @@ export const envFileProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async update(_id: string, olds: EnvFileOutputs, news: EnvFileInputs) {
-    return { outs: push(news, olds) };
+    return { outs: push(news, olds, "hand-over") };
   },
 
   /** Refresh: the owned values as they are on disk now, and the foreign keys found there. */
