@@ -117,7 +117,7 @@ export function declaredDeployKey(
           local: s.local ?? null,
           healthCheckPath: s.healthCheckPath ?? null,
         },
-        env: pulumi.all(sets.map((e) => envOf(e.vars))).apply((layers) => layers),
+        env: pulumi.all(sets.map((e) => envOf(e.vars))),
         own: envOf(s.env),
       });
     });
