@@ -6,6 +6,7 @@
  * - post-deploy, after the smoke suite and integrity verify: the PostDeployWatch, then the
  *   EvidenceRecord (ledger line + success notification) and its optional S3 copy.
  */
+import { createHash } from "crypto";
 import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -22,7 +23,7 @@ import { EvidenceRecord, LedgerTarget } from "../providers/ledger/evidenceRecord
 import { WatchBaseline } from "../providers/watch/baseline";
 import type { WatchTarget } from "../providers/watch/sample";
 import { PostDeployWatch } from "../providers/watch/watch";
-import { PostDeployGates } from "./gates";
+import { deploymentsOf, PostDeployGates } from "./gates";
 import { PlatformResult } from "./platform";
 import { SecretResolver } from "./secrets";
 
@@ -197,14 +198,15 @@ function recordedChecks(gates: PostDeployGates): pulumi.Output<RecordedCheck[]> 
   // Every suite's results: the per-wave suites', then the final one's.
   const smoke: pulumi.Output<RecordedCheck[]> = gates.smokeResults ?? pulumi.output([]);
   if (!gates.verify) return smoke;
-  return smoke.apply((results): RecordedCheck[] => [
+  return pulumi.all([smoke, gates.verify.baseline]).apply(([results, baseline]): RecordedCheck[] => [
     ...(results ?? []),
     {
       check: "integrity-verify",
       target: "database",
       status: "pass",
       latencyMs: 0,
-      reason: "no table or critical row lost since the snapshot",
+      // Says when the baseline is an older snapshot (docs/gates.md, "Triggers").
+      reason: `no table or critical row lost (${baseline ?? "compared with the pre-deploy snapshot"})`,
     },
   ]);
 }
@@ -215,6 +217,14 @@ export function buildDeployPost(parent: pulumi.Resource, args: DeployPostArgs): 
   const suites = [...(args.gates.waveSmoke ?? []), ...(args.gates.smoke ? [args.gates.smoke] : [])];
   const gateResources = [...suites, ...(args.gates.verify ? [args.gates.verify] : [])];
   const out: DeployPost = {};
+  // `<service>: <deployment>` of every service: changes exactly when a deploy happened.
+  const deployments = deploymentsOf(args.platform.services);
+  const deploysDigest = deployments.apply((d) =>
+    createHash("sha256")
+      .update(JSON.stringify(Object.entries(d).sort()))
+      .digest("hex")
+      .slice(0, 12),
+  );
 
   const watch = cfg.gates.watch;
   if (watch) {
@@ -231,7 +241,8 @@ export function buildDeployPost(parent: pulumi.Resource, args: DeployPostArgs): 
       "post-deploy-watch",
       {
         targets,
-        revision: args.revision,
+        // The watch re-runs on every deploy (a redeploy with the same revision too), like the suites.
+        revision: pulumi.interpolate`${args.revision}+${deploysDigest}`,
         baseline: args.pre.baseline?.figures,
         windowSeconds: watch.windowSeconds,
         intervalSeconds: watch.intervalSeconds,
@@ -254,14 +265,22 @@ export function buildDeployPost(parent: pulumi.Resource, args: DeployPostArgs): 
   }
 
   if (ledgerEnabled(cfg)) {
+    // A new record whenever a deploy happened (any service's deployment) or a gate ran again.
     const runKey = pulumi
-      .all([args.revision, ...suites.map((s) => s.ranAt), out.watch?.watchedAt, args.pre.backup?.takenAt])
+      .all([
+        args.revision,
+        deploysDigest,
+        ...suites.map((s) => s.ranAt),
+        out.watch?.watchedAt,
+        args.pre.backup?.takenAt,
+      ])
       .apply((parts) => parts.map((p) => p ?? "-").join("|"));
     out.evidence = new EvidenceRecord(
       "evidence",
       {
         ledger: ledgerTarget(args),
         checks: recordedChecks(args.gates),
+        deployments,
         watch: out.watch?.figures,
         backup: args.pre.backup
           ? { path: args.pre.backup.path, sizeBytes: args.pre.backup.sizeBytes }

@@ -1,12 +1,19 @@
 /**
- * The deploy gates of one `pulumi up` (DESIGN.md, "The flow of one pulumi up"):
+ * The deploy gates of one `pulumi up` (DESIGN.md, "The flow of one pulumi up"; triggers in
+ * docs/gates.md):
  * - pre-deploy: IntegritySnapshot, which the platform waits for (`PlatformArgs.before`);
  * - per wave (docs/waves.md): before each wave after the first, a SmokeSuite over the checks of
  *   the previous wave's services, which the platform makes that wave's deploys wait for;
  * - post-deploy: SmokeSuite over the checks no wave suite ran (the last wave's services and the
  *   external targets), then IntegrityVerify.
  * All read their definitions from `gates` in the stack config; no check runs twice.
+ *
+ * Triggers: the suites and the verify key on the `deployment` of the services they cover (a wave
+ * suite: its targets; the final suite and the verify: every service), which changes exactly when
+ * a deploy happened, plus their own definitions. The snapshot keys on the declared deploy inputs
+ * (`declaredDeployKey`), since it runs before the deploys it protects.
  */
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -26,6 +33,8 @@ export interface PreDeployGatesArgs {
   secrets: SecretResolver;
   /** The fleet revision: the snapshot is retaken when it changes. */
   revision: string;
+  /** The image each service deploys when not the config's (as `PlatformArgs.images`). */
+  images?: Record<string, pulumi.Input<string>>;
   /** The evidence ledger a failing gate records itself in (components/deploy.ts); none when off. */
   evidence?: pulumi.Output<LedgerContext>;
 }
@@ -80,6 +89,58 @@ function integrityConnection(cfg: StackConfig, secrets: SecretResolver): pulumi.
   return secrets.value(integrity.connection);
 }
 
+/**
+ * A secret hash of everything declared that shapes the running services: per service the image
+ * deployed (resolved when given), the run settings and every env value of every layer (secret
+ * values included, which the fleet revision leaves out). It changes whenever a declared change
+ * will redeploy something, so the pre-deploy snapshot is retaken before it. Marked secret: a hash
+ * of a short secret value could be brute-forced.
+ */
+export function declaredDeployKey(
+  cfg: StackConfig,
+  secrets: SecretResolver,
+  images: Record<string, pulumi.Input<string>> = {},
+): pulumi.Output<string> {
+  const envOf = (vars: Record<string, Parameters<SecretResolver["value"]>[0]>) =>
+    pulumi.all(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, secrets.value(v)])));
+  const services = [...cfg.fleet.services]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((s) => {
+      const sets = cfg.fleet.envSets.filter((e) => e.services.includes(s.name));
+      return pulumi.all({
+        name: s.name,
+        image: images[s.name] ?? s.image,
+        run: {
+          dockerCommand: s.dockerCommand ?? null,
+          preDeployCommand: s.preDeployCommand ?? null,
+          plan: s.plan ?? null,
+          local: s.local ?? null,
+          healthCheckPath: s.healthCheckPath ?? null,
+        },
+        env: pulumi.all(sets.map((e) => envOf(e.vars))),
+        own: envOf(s.env),
+      });
+    });
+  const canon = (v: unknown): string =>
+    JSON.stringify(v, (_k, val) =>
+      val && typeof val === "object" && !Array.isArray(val)
+        ? Object.fromEntries(Object.entries(val).sort(([a], [b]) => a.localeCompare(b)))
+        : val,
+    );
+  return pulumi.secret(
+    pulumi.all(services).apply((all) => createHash("sha256").update(canon(all)).digest("hex").slice(0, 32)),
+  );
+}
+
+/** `<service>: <deployment>` of the given services (all when no names are given). */
+export function deploymentsOf(
+  services: Record<string, DeployedService>,
+  names?: string[],
+): pulumi.Output<Record<string, string>> {
+  const picked = Object.values(services).filter((s) => !names || names.includes(s.name));
+  return pulumi.all(Object.fromEntries(picked.map((s) => [s.name, s.deployment])));
+}
+
 export function buildPreDeployGates(parent: pulumi.Resource, args: PreDeployGatesArgs): PreDeployGates {
   const integrity = args.config.gates.integrity;
   if (!integrity) return { before: [] };
@@ -90,6 +151,7 @@ export function buildPreDeployGates(parent: pulumi.Resource, args: PreDeployGate
       connection: integrityConnection(args.config, args.secrets),
       criticalTables: integrity.criticalTables,
       revision: args.revision,
+      deployKey: declaredDeployKey(args.config, args.secrets, args.images),
     },
     { parent },
   );
@@ -190,6 +252,8 @@ function buildSuite(
   indexes: number[],
   services: Record<string, DeployedService>,
   dependsOn: pulumi.Resource[],
+  /** The services whose deploys re-run the suite (all of `services` when undefined). */
+  covers?: string[],
 ): SmokeSuite {
   const cfg = args.config;
   const smokeCfg = cfg.gates.smoke!;
@@ -213,6 +277,7 @@ function buildSuite(
     {
       targets: [...new Set(checks.map((c) => c.target))],
       revision: args.revision,
+      deployments: deploymentsOf(services, covers),
       checks: parts.map((p) => p.plain),
       secrets: pulumi.secret(secretBag),
       retries: smokeCfg.retries,
@@ -241,10 +306,17 @@ export function buildWaveGates(parent: pulumi.Resource, args: WaveGatesArgs): Wa
     const indexes = checks.map((c, i) => (previous.has(c.target) ? i : -1)).filter((i) => i >= 0);
     if (indexes.length === 0) return [];
     const ready = [...previous].flatMap((n) => deployedSoFar[n]?.ready ?? []);
-    const suite = buildSuite(parent, `smoke-wave-${wave.wave}`, args, indexes, deployedSoFar, [
-      ...ready,
-      ...out.suites,
-    ]);
+    // A wave suite covers the services it checks (the previous wave's targets).
+    const covers = [...new Set(indexes.map((i) => checks[i].target))];
+    const suite = buildSuite(
+      parent,
+      `smoke-wave-${wave.wave}`,
+      args,
+      indexes,
+      deployedSoFar,
+      [...ready, ...out.suites],
+      covers,
+    );
     out.suites.push(suite);
     for (const i of indexes) out.ran.add(checks[i].name);
     return [suite];
@@ -259,7 +331,8 @@ export function buildPostDeployGates(parent: pulumi.Resource, args: PostDeployGa
   const waveSmoke = args.waves?.suites ?? [];
   const out: PostDeployGates = waveSmoke.length ? { waveSmoke } : {};
 
-  // The final suite runs what no wave suite ran; with a single wave that is every check.
+  // The final suite runs what no wave suite ran; with a single wave that is every check. It is
+  // the fleet's end-to-end gate: a deploy of any service re-runs it.
   const remaining = (smokeCfg?.checks ?? [])
     .map((c, i) => (args.waves?.ran.has(c.name) ? -1 : i))
     .filter((i) => i >= 0);
@@ -283,6 +356,7 @@ export function buildPostDeployGates(parent: pulumi.Resource, args: PostDeployGa
         connection: integrityConnection(cfg, args.secrets),
         criticalTables: integrity.criticalTables,
         revision: args.revision,
+        deployments: deploymentsOf(args.platform.services),
         before: args.pre.snapshot.snapshot,
         allowDrops: integrity.allowDrops,
         expect: integrity.expect ?? {},

@@ -1,7 +1,8 @@
 /**
  * The local platform: every service of the fleet runs as a local process (providers/local),
- * each env-var set is written as env files with the complete-merged-set rule, and services
- * restart only when what they run or their own env changes.
+ * each service's complete env (every layer that applies to it) is written as its env file with
+ * the complete-merged-set rule, and services restart only when what they run or their own env
+ * changes, or when the live check finds their deploy not running (docs/local.md, "Triggers").
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -20,65 +21,85 @@ export function localStateDir(cfg: StackConfig, projectDir: string, stack: strin
   return path.resolve(projectDir, configured ?? path.join(".fleetgate", "local", stack));
 }
 
-/** One env-var set as the local platform writes it: its services and their declared layers. */
-interface LocalEnvSet {
-  name: string;
-  services: ServiceConfig[];
-  vars: StackConfig["fleet"]["envSets"][number]["vars"];
+/**
+ * One service's complete env as the local platform writes it: the union of every layer that
+ * applies to it (the sets it belongs to, in config order, then its own overrides; a later layer
+ * wins for the same key). The env file is owned per service, so renaming a set or moving a
+ * service between sets changes one service's declared map and never deletes keys another set
+ * still declares; and no two resources ever read-merge-write one file.
+ */
+export interface LocalServiceEnv {
+  service: ServiceConfig;
+  /** Names of the sets that apply, in config order. */
+  sets: string[];
+  vars: ServiceConfig["env"];
+}
+
+/** The env of every service that has any (sets or overrides). */
+export function localServiceEnvs(cfg: StackConfig): LocalServiceEnv[] {
+  return cfg.fleet.services
+    .map((service) => {
+      const sets = cfg.fleet.envSets.filter((e) => e.services.includes(service.name));
+      const vars = Object.assign({}, ...sets.map((e) => e.vars), service.env) as ServiceConfig["env"];
+      return { service, sets: sets.map((e) => e.name), vars };
+    })
+    .filter((e) => e.sets.length > 0 || Object.keys(e.vars).length > 0);
 }
 
 /**
- * The sets to write: the declared ones, plus one set per service that has overrides but
- * belongs to no set (named after the service), so every declared var has an owner.
+ * Stacks made before env files were owned per service hold one `local:EnvFile` per set
+ * (`<fleet>-env-<set>`, or `<fleet>-env-<service>` for a service with only overrides). Each such
+ * resource becomes, through an alias, the env file of one of its services (a different one per
+ * old resource), so the upgrade updates it in place instead of deleting it: a delete would run
+ * the old code stored in the state and remove keys the new files declare. Returns the old
+ * names per service.
  */
-export function localEnvSets(cfg: StackConfig): LocalEnvSet[] {
-  const byName = new Map(cfg.fleet.services.map((s) => [s.name, s]));
-  const sets: LocalEnvSet[] = cfg.fleet.envSets.map((e) => ({
-    name: e.name,
-    services: e.services.map((n) => byName.get(n)!),
-    vars: e.vars,
-  }));
-  const covered = new Set(cfg.fleet.envSets.flatMap((e) => e.services));
-  const taken = new Set(sets.map((s) => s.name));
+export function legacyEnvFileAliases(cfg: StackConfig): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const taken = new Set<string>();
+  const claim = (oldName: string, candidates: string[]) => {
+    const svc = candidates.find((c) => !taken.has(c));
+    if (!svc) return;
+    taken.add(svc);
+    (out[svc] ??= []).push(`${cfg.fleet.name}-env-${oldName}`);
+  };
+  for (const set of cfg.fleet.envSets) claim(set.name, set.services);
+  const setNames = new Set(cfg.fleet.envSets.map((e) => e.name));
   for (const s of cfg.fleet.services) {
-    if (covered.has(s.name) || !Object.keys(s.env).length) continue;
-    const name = taken.has(s.name) ? `${s.name}-own` : s.name;
-    sets.push({ name, services: [s], vars: {} });
+    if (cfg.fleet.envSets.some((e) => e.services.includes(s.name)) || !Object.keys(s.env).length) continue;
+    claim(setNames.has(s.name) ? `${s.name}-own` : s.name, [s.name]);
   }
-  return sets;
+  return out;
 }
 
 function envFileFor(
   parent: pulumi.Resource,
   cfg: StackConfig,
-  set: LocalEnvSet,
+  env: LocalServiceEnv,
   secrets: SecretResolver,
   stateDir: string,
   dependsOn: pulumi.Resource[],
+  aliases: string[],
 ): EnvFile {
-  const layered = set.services.map((s) => [s.name, { ...set.vars, ...s.env }] as const);
-  const keys = [...new Set(layered.flatMap(([, vars]) => Object.keys(vars)))].sort();
-  const plainKeys = keys.filter((k) => layered.every(([, vars]) => !(k in vars) || !isSecretRef(vars[k])));
-  const values = pulumi.all(
-    Object.fromEntries(
-      layered.map(([svc, vars]) => [
-        svc,
-        pulumi.all(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, secrets.value(v)]))),
-      ]),
-    ),
-  );
+  const name = env.service.name;
+  const keys = Object.keys(env.vars).sort();
+  const values = pulumi.all({
+    [name]: pulumi.all(Object.fromEntries(Object.entries(env.vars).map(([k, v]) => [k, secrets.value(v)]))),
+  });
   return new EnvFile(
-    `${cfg.fleet.name}-env-${set.name}`,
+    `${cfg.fleet.name}-${name}-env`,
     {
-      setName: set.name,
-      services: set.services.map((s) => s.name),
+      // The label policies and messages show: the layers of this service's env.
+      setName: env.sets.length ? `${env.sets.join("+")} (service ${name})` : `service ${name}`,
+      sets: env.sets,
+      services: [name],
       environment: cfg.fleet.environment,
       keys,
-      plainKeys,
+      plainKeys: keys.filter((k) => !isSecretRef(env.vars[k])),
       values,
       stateDir,
     },
-    { parent, dependsOn },
+    { parent, dependsOn, aliases: aliases.map((name) => ({ name })) },
   );
 }
 
@@ -90,11 +111,25 @@ export const buildLocalPlatform: PlatformBuilder = (parent, args) => {
   const checked = new Set((cfg.gates.smoke?.checks ?? []).map((c) => c.target));
 
   const envFiles = new Map<string, EnvFile>();
+  const legacy = legacyEnvFileAliases(cfg);
+  for (const env of localServiceEnvs(cfg)) {
+    const aliases = legacy[env.service.name] ?? [];
+    envFiles.set(
+      env.service.name,
+      envFileFor(parent, cfg, env, args.secrets, stateDir, args.before, aliases),
+    );
+  }
+  // Per set, the foreign keys of its services' files (keys no layer of the service declares).
+  const foreignOf = (names: string[]) =>
+    pulumi
+      .all(names.flatMap((n) => (envFiles.has(n) ? [envFiles.get(n)!.foreignKeys] : [])))
+      .apply((all) => Object.assign({}, ...all) as Record<string, string[]>);
   const envSets: Record<string, { foreignKeys: pulumi.Output<Record<string, string[]>> }> = {};
-  for (const set of localEnvSets(cfg)) {
-    const file = envFileFor(parent, cfg, set, args.secrets, stateDir, args.before);
-    envSets[set.name] = { foreignKeys: file.foreignKeys };
-    for (const s of set.services) envFiles.set(s.name, file);
+  for (const set of cfg.fleet.envSets) envSets[set.name] = { foreignKeys: foreignOf(set.services) };
+  for (const s of cfg.fleet.services) {
+    if (!cfg.fleet.envSets.some((e) => e.services.includes(s.name)) && Object.keys(s.env).length) {
+      envSets[envSets[s.name] ? `${s.name}-own` : s.name] = { foreignKeys: foreignOf([s.name]) };
+    }
   }
 
   // Rollout (docs/waves.md): named services are stopped before any service (re)starts; each

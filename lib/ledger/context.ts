@@ -55,23 +55,37 @@ export async function recordAndNotify(
   return { line, problems };
 }
 
+/** What a gate that rolled services back knows: per service, the image live again. */
+export interface GateRollback {
+  liveImages: Record<string, string>;
+  /** True when some failed service could not be rolled back (the record stays `failed`). */
+  incomplete: boolean;
+}
+
 /**
  * Records a failed gate (best effort: the gate's own error is what the user must see, so a
- * ledger problem is appended to the message instead of replacing it).
+ * ledger problem is appended to the message instead of replacing it). With `rolledBack`, the
+ * record is `rolled-back` (when every failed service was rolled back) and names the images that
+ * are live again, never the declared ones as if they ran.
  */
 export async function recordGateFailure(
   ctx: LedgerContext | undefined,
   gate: string,
   message: string,
   details: Partial<DeployRecord> = {},
+  rolledBack?: GateRollback,
 ): Promise<string> {
   if (!ctx) return message;
   try {
+    const restored = rolledBack && Object.keys(rolledBack.liveImages).length > 0;
     const rec = deployRecord(ctx, {
-      outcome: "failed",
+      outcome: restored && !rolledBack!.incomplete ? "rolled-back" : "failed",
       checks: [],
       rollback: [],
       ...details,
+      ...(restored
+        ? { images: { ...ctx.images, ...rolledBack!.liveImages }, declaredImages: ctx.images }
+        : {}),
       failure: { gate, message },
     });
     const { problems } = await recordAndNotify(ctx, rec);

@@ -15,10 +15,13 @@ export interface Webhook {
 /** The one-line summary a person reads in the chat channel. */
 export function notificationText(rec: DeployRecord): string {
   const passed = rec.checks.filter((c) => c.status === "pass").length;
+  const failed = `fleetgate: ${rec.fleet} (${rec.stack}) deploy of revision ${rec.revision} FAILED at ${rec.failure?.gate ?? "a gate"}`;
   const head =
     rec.outcome === "succeeded"
       ? `fleetgate: ${rec.fleet} (${rec.stack}) deployed revision ${rec.revision}`
-      : `fleetgate: ${rec.fleet} (${rec.stack}) deploy of revision ${rec.revision} FAILED at ${rec.failure?.gate ?? "a gate"}`;
+      : rec.outcome === "rolled-back"
+        ? `${failed} and was ROLLED BACK`
+        : failed;
   const parts = [head, `checks ${passed}/${rec.checks.length} passed`];
   if (rec.rollback.length) parts.push(`rollback: ${rec.rollback.join("; ")}`);
   if (rec.failure) parts.push(rec.failure.message.split("\n")[0]);

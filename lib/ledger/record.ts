@@ -41,19 +41,29 @@ interface RecordBase {
   checks: RecordedCheck[];
 }
 
-/** One `pulumi up` that deployed a revision or re-ran a gate. */
+/**
+ * One `pulumi up` that deployed or re-ran a gate. `outcome`: `succeeded` (every gate passed),
+ * `failed` (a gate failed and nothing was rolled back, or a rollback failed), `rolled-back` (a
+ * gate failed and rolled the failed services back: `images` then names what runs again, and
+ * `declaredImages` what was declared). Fields are only ever added, never renamed: other writers
+ * and readers (an S3 copy of the ledger) rely on this shape.
+ */
 export interface DeployRecord extends RecordBase {
   kind: "deploy";
-  outcome: "succeeded" | "failed";
+  outcome: "succeeded" | "failed" | "rolled-back";
   /** The fleet revision (hash of images and env declarations). */
   revision: string;
-  /** Image reference per service, as deployed. */
+  /** Image reference per service that is live after this update. */
   images: Record<string, string>;
   /**
    * Where each image came from, when the stack has a release section: `release-input`,
    * `promoted:<stack>`, `tag:<ref>` (resolved to its digest) or `stack-file`.
    */
   imageSources?: Record<string, string>;
+  /** The declared images, when a rollback left other images live (rolled-back records). */
+  declaredImages?: Record<string, string>;
+  /** Per service, the deploy live after this update (`<service id>:<deploy id>`), when known. */
+  deployments?: Record<string, string>;
   /** The backup taken before the deploy, if any. */
   backup?: { path: string; sizeBytes: number };
   watch?: RecordedWatch[];

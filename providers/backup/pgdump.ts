@@ -88,7 +88,9 @@ export interface DumpResult {
 
 /**
  * Dumps the database to `file` in custom format. Writes `<file>.partial` and renames it on
- * success, so a file with the final name is always a complete dump.
+ * success, so a file with the final name is always a complete dump. A dump holds every row of
+ * the database: the file is created 0600 before pg_dump opens it (pg_dump truncates it and keeps
+ * the mode, whatever the umask), and a directory fleetgate creates is 0700.
  */
 export function pgDump(connection: string, file: string, timeoutMs: number): Promise<DumpResult> {
   const fs = require("fs") as typeof import("fs");
@@ -97,7 +99,9 @@ export function pgDump(connection: string, file: string, timeoutMs: number): Pro
   const bin = findPgDump();
   const env = libpqEnv(connection);
   const partial = `${file}.partial`;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.rmSync(partial, { force: true });
+  fs.writeFileSync(partial, "", { mode: 0o600, flag: "wx" });
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(bin, ["--format=custom", "--no-password", `--file=${partial}`], {
@@ -125,6 +129,7 @@ export function pgDump(connection: string, file: string, timeoutMs: number): Pro
       if (signal === "SIGKILL")
         return fail(`did not finish within ${timeoutMs / 1000} s (gates.backup.timeoutSeconds)`);
       if (code !== 0) return fail(`exited with code ${code}`);
+      fs.chmodSync(partial, 0o600);
       fs.renameSync(partial, file);
       resolve({ sizeBytes: fs.statSync(file).size, durationMs: Date.now() - started });
     });

@@ -7,14 +7,37 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { RollbackTarget } from "../../components/platform";
 import type { CheckResult } from "../../lib/checks/types";
 
-/** The contract every platform's rollback module exports as `rollback`. */
-export type RollbackFn = (target: RollbackTarget, config?: pulumi.dynamic.Config) => Promise<string>;
+/**
+ * What a platform's rollback reports: a one-line summary and, so the ledger can name what is
+ * live afterwards, the image the service runs now (and the deploy, when the platform has ids).
+ */
+export interface RollbackResult {
+  summary: string;
+  /** The image reference live after the rollback. */
+  liveImage?: string;
+  /** The platform's id of the deploy live after the rollback. */
+  liveDeploy?: string;
+}
+
+/**
+ * The contract every platform's rollback module exports as `rollback`. Returning a plain string
+ * (a summary only) is still accepted; the ledger then records the live image as unknown.
+ */
+export type RollbackFn = (
+  target: RollbackTarget,
+  config?: pulumi.dynamic.Config,
+) => Promise<string | RollbackResult>;
+
+/** Recorded as the live image of a service whose platform did not say what it rolled back to. */
+export const UNKNOWN_LIVE_IMAGE = "unknown (rolled back; the platform did not report the live image)";
 
 export interface RollbackOutcome {
   /** One line per service that was rolled back, from the platform. */
   rolledBack: string[];
   /** One line per service that could not be rolled back, and why. */
   problems: string[];
+  /** Per service rolled back: the image live now (or UNKNOWN_LIVE_IMAGE). */
+  liveImages: Record<string, string>;
 }
 
 /**
@@ -28,7 +51,7 @@ export async function rollbackFailedServices(
   config?: pulumi.dynamic.Config,
 ): Promise<RollbackOutcome> {
   const failed = [...new Set(results.filter((r) => r.status === "fail").map((r) => r.target))];
-  const outcome: RollbackOutcome = { rolledBack: [], problems: [] };
+  const outcome: RollbackOutcome = { rolledBack: [], problems: [], liveImages: {} };
   await Promise.all(
     failed.map(async (name) => {
       const target = targets[name];
@@ -39,7 +62,10 @@ export async function rollbackFailedServices(
         return;
       }
       try {
-        outcome.rolledBack.push(`${name}: ${await rollback(target, config)}`);
+        const result = await rollback(target, config);
+        const r: RollbackResult = typeof result === "string" ? { summary: result } : result;
+        outcome.rolledBack.push(`${name}: ${r.summary}`);
+        outcome.liveImages[name] = r.liveImage ?? UNKNOWN_LIVE_IMAGE;
       } catch (err) {
         outcome.problems.push(
           `${name}: rollback failed: ${err instanceof Error ? err.message : String(err)}`,

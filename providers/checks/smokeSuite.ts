@@ -1,14 +1,17 @@
 /**
  * SmokeSuite: a dynamic resource that runs the fleet's smoke checks inside `pulumi up`.
  *
- * It runs on create and whenever the fleet revision or the checks change (the diff says so at
- * preview, without calling any service). A failed check fails the create/update with the result
+ * It runs on create and whenever a deploy of a service it covers happened (`deployments`: the
+ * `DeployedService.deployment` of each, which changes exactly when that service was deployed,
+ * including a redeploy after a rollback or a crash) or its own definition changes (checks,
+ * their secrets, targets, retries, CA); the diff says so at preview, without calling any
+ * service. See docs/gates.md, "Triggers". A failed check fails the create/update with the result
  * table in the message; with `rollbackOnFailure` the failed services are rolled back first.
  * Type: `pulumi-nodejs:dynamic/checks:SmokeSuite`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { RollbackTarget } from "../../components/platform";
-import { LedgerContext, recordGateFailure } from "../../lib/ledger/context";
+import { GateRollback, LedgerContext, recordGateFailure } from "../../lib/ledger/context";
 import { formatResultTable, runChecks, summarizeResults } from "../../lib/checks/run";
 import type { CheckResult, DistributiveOmit, ResolvedCheck } from "../../lib/checks/types";
 import { describeRollback, rollbackFailedServices, RollbackFn } from "./rollback";
@@ -27,8 +30,10 @@ export type SuiteCheck = DistributiveOmit<ResolvedCheck, keyof CheckSecrets>;
 export interface SmokeSuiteArgs {
   /** Service/target names the checks cover (read by the policy pack). */
   targets: pulumi.Input<pulumi.Input<string>[]>;
-  /** Fleet revision: a new revision re-runs the suite. */
+  /** Fleet revision (recorded; the suite re-runs on `deployments`, not on the revision). */
   revision: pulumi.Input<string>;
+  /** `<service>: <deployment>` of every service the suite covers: a new deploy re-runs it. */
+  deployments?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   checks: pulumi.Input<pulumi.Input<SuiteCheck>[]>;
   /** Secret parts of the checks by check name; always stored as a Pulumi secret. */
   secrets?: pulumi.Input<Record<string, CheckSecrets>>;
@@ -46,6 +51,7 @@ export interface SmokeSuiteArgs {
 interface SuiteState {
   targets: string[];
   revision: string;
+  deployments?: Record<string, string>;
   checks: SuiteCheck[];
   secrets?: Record<string, CheckSecrets>;
   retries: number;
@@ -62,8 +68,12 @@ interface SuiteOutputs extends SuiteState {
   ranAt: string;
 }
 
-/** Input fields whose change re-runs the checks; `rollbackTargets` change every deploy and do not. */
-const RERUN_FIELDS = ["revision", "checks", "secrets", "targets", "retries", "ca"] as const;
+/**
+ * Input fields whose change re-runs the checks. `rollbackTargets` change with every deploy and
+ * `deployments` already covers that; `revision` is recorded only (a revision that deployed
+ * nothing has nothing new to check).
+ */
+const RERUN_FIELDS = ["deployments", "checks", "secrets", "targets", "retries", "ca"] as const;
 
 /** Which fields changed in a way that re-runs the suite (stable JSON, so key order does not matter). */
 export function smokeSuiteChanges(olds: Partial<SuiteState>, news: Partial<SuiteState>): string[] {
@@ -89,16 +99,24 @@ export async function runSuite(
   if (results.some((r) => r.status === "fail")) {
     let message = `smoke suite failed: ${summary}\n\n${table}`;
     let rolledBack: string[] = [];
+    let restored: GateRollback | undefined;
     if (state.rollbackOnFailure) {
       const outcome = await rollbackFailedServices(results, state.rollbackTargets ?? {}, rollback, config);
       message += `\n\n${describeRollback(outcome)}`;
       rolledBack = [...outcome.rolledBack, ...outcome.problems];
+      restored = { liveImages: outcome.liveImages, incomplete: outcome.problems.length > 0 };
     } else {
       message += "\n\nNothing was rolled back (gates.smoke.rollbackOnFailure is false).";
     }
     // A failed resource stops the update before the EvidenceRecord: record the failure here.
     throw new Error(
-      await recordGateFailure(state.evidence, "smoke", message, { checks: results, rollback: rolledBack }),
+      await recordGateFailure(
+        state.evidence,
+        "smoke",
+        message,
+        { checks: results, rollback: rolledBack, deployments: state.deployments },
+        restored,
+      ),
     );
   }
   return { ...state, results, table, summary, ranAt: new Date().toISOString() };

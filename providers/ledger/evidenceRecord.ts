@@ -1,8 +1,8 @@
 /**
  * EvidenceRecord: appends one `deploy` record (lib/ledger/record.ts) to the ledger file at the
  * end of a successful `pulumi up` and posts the success notification. It runs on create and
- * whenever something new happened: a new revision, or a gate that ran again (its run time
- * changed). A no-op `up` records nothing: nothing was deployed or checked, and a resource that
+ * whenever something new happened: a new revision, a deploy of any service (its `deployment`),
+ * or a gate that ran again (its run time changed). The record names the deploys live after it. A no-op `up` records nothing: nothing was deployed or checked, and a resource that
  * changed on every run would make every preview show a change. Failed gates write their own
  * `failed` record (lib/ledger/context.ts), since a failed update never reaches this resource.
  * The record is also an output (`record`, `line`), e.g. for the optional S3 copy.
@@ -21,6 +21,8 @@ export interface EvidenceRecordArgs {
   ledger: pulumi.Input<LedgerTarget>;
   /** The smoke suite's results (SmokeSuite.results). */
   checks?: pulumi.Input<RecordedCheck[]>;
+  /** `<service>: <deployment>` of every service, live after this update. */
+  deployments?: pulumi.Input<Record<string, string>>;
   /** The post-deploy watch's figures (PostDeployWatch.figures). */
   watch?: pulumi.Input<RecordedWatch[]>;
   backup?: pulumi.Input<{ path: pulumi.Input<string>; sizeBytes: pulumi.Input<number> }>;
@@ -34,6 +36,7 @@ export interface EvidenceRecordArgs {
 interface EvidenceInputs {
   ledger: LedgerTarget;
   checks?: RecordedCheck[];
+  deployments?: Record<string, string>;
   watch?: RecordedWatch[];
   backup?: { path: string; sizeBytes: number };
   runKey: string;
@@ -67,6 +70,7 @@ export async function writeEvidence(inputs: EvidenceInputs): Promise<EvidenceOut
     outcome: "succeeded",
     checks,
     rollback: [],
+    ...(inputs.deployments ? { deployments: inputs.deployments } : {}),
     ...(inputs.watch ? { watch: inputs.watch } : {}),
     ...(inputs.backup ? { backup: { path: inputs.backup.path, sizeBytes: inputs.backup.sizeBytes } } : {}),
   });

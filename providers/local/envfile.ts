@@ -1,11 +1,18 @@
 /**
- * `pulumi-nodejs:dynamic/local:EnvFile`: an env-var set on the local platform, written as one
- * env file per service with the same complete-merged-set rule as Render
- * (providers/envsets/merge.ts): keys the set owned but no longer declares are removed, keys it
- * never owned (added by hand) are kept and reported as `foreignKeys`.
+ * `pulumi-nodejs:dynamic/local:EnvFile`: one service's complete env on the local platform,
+ * written as its env file with the same complete-merged-set rule as Render
+ * (providers/envsets/merge.ts): keys it owned but no longer declares are removed, keys it never
+ * owned (added by hand) are kept and reported as `foreignKeys`.
  *
- * `generations[service]` goes up each time that service's file content changes; the Service
- * takes it as an input, so only the services whose set changed restart.
+ * components/local builds one per service, holding the union of every layer that applies to
+ * it (its sets, then its overrides): a set rename or a move between sets is a change of this
+ * map, never a delete of keys another set declares, and one file has one writer. The input
+ * shape (`setName`, `services`, `keys`, `plainKeys`, `foreignKeys` per service) is the env-set
+ * shape the policy pack reads.
+ *
+ * `generations[service]` goes up each time the file's content changes; the Service takes it as
+ * an input and restarts. `diff` also compares the file on disk with the declaration (a file
+ * edited or removed by hand is rewritten by the next `up`, which restarts the service).
  * Values are one secret input; diffs and errors name keys and services, never values.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -13,8 +20,11 @@ import { mergeEnvVars, sameEnvVars } from "../envsets/merge";
 import { envFilePath, readEnvFile, writeEnvFile } from "./files";
 
 export interface EnvFileInputs {
+  /** Label for messages and policies: the sets that apply and the service. */
   setName: string;
-  /** Services that receive the set. */
+  /** Names of the env-var sets whose vars are layered in (config order). */
+  sets?: string[];
+  /** The service (one) whose env file this is. */
   services: string[];
   /** fleet.environment */
   environment: string;
@@ -43,11 +53,19 @@ function header(setName: string): string {
 
 /**
  * Brings every service's file to the merged set. Reads every file first (fail closed: a file
- * that cannot be read stops the push before anything is written).
+ * that cannot be read stops the push before anything is written). A service in `olds` but no
+ * longer in `inputs` is cleaned (its owned keys removed) on `delete`; on an update it is handed
+ * over untouched: that happens once, when a stack's per-set env file (the earlier design) becomes
+ * one service's env file, and the other services' own env files own their keys from then on.
  */
-function push(inputs: EnvFileInputs, olds: EnvFileOutputs | undefined): EnvFileOutputs {
+function push(
+  inputs: EnvFileInputs,
+  olds: EnvFileOutputs | undefined,
+  leaving: "clean" | "hand-over" = "clean",
+): EnvFileOutputs {
   const fs = require("fs") as typeof import("fs");
-  const services = [...new Set([...inputs.services, ...(olds ? olds.services : [])])];
+  const gone = leaving === "clean" && olds ? olds.services : [];
+  const services = [...new Set([...inputs.services, ...gone])];
   const current: Record<string, Record<string, string>> = {};
   for (const svc of services) {
     try {
@@ -82,10 +100,27 @@ function push(inputs: EnvFileInputs, olds: EnvFileOutputs | undefined): EnvFileO
   return { ...inputs, foreignKeys, ownedKeys, generations };
 }
 
+/** Services whose file on disk lacks a declared key or holds another value for it. */
+export function filesOffDeclaration(inputs: EnvFileInputs): string[] {
+  return inputs.services.filter((svc) => {
+    let onDisk: Record<string, string> | undefined;
+    try {
+      onDisk = readEnvFile(envFilePath(inputs.stateDir, svc));
+    } catch {
+      return true; // unreadable or unparsable: rewrite it
+    }
+    const declared = inputs.values[svc] ?? {};
+    return (
+      !onDisk || Object.entries(declared).some(([k, v]) => !Object.hasOwn(onDisk!, k) || onDisk![k] !== v)
+    );
+  });
+}
+
 export const envFileProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: EnvFileOutputs, news: EnvFileInputs) {
     const compare = [
       "setName",
+      "sets",
       "services",
       "environment",
       "keys",
@@ -93,9 +128,13 @@ export const envFileProvider: pulumi.dynamic.ResourceProvider = {
       "values",
       "stateDir",
     ] as const;
-    const changed = compare.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+    const changed = compare.filter(
+      (k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null),
+    );
+    // The live check: a file edited or removed by hand converges without `--refresh`.
+    const drifted = olds.stateDir === news.stateDir ? filesOffDeclaration(news) : [];
     return {
-      changes: changed.length > 0,
+      changes: changed.length > 0 || drifted.length > 0,
       replaces: olds.stateDir !== news.stateDir ? ["stateDir"] : [],
       deleteBeforeReplace: true,
     };
@@ -106,7 +145,7 @@ export const envFileProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async update(_id: string, olds: EnvFileOutputs, news: EnvFileInputs) {
-    return { outs: push(news, olds) };
+    return { outs: push(news, olds, "hand-over") };
   },
 
   /** Refresh: the owned values as they are on disk now, and the foreign keys found there. */

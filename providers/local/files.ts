@@ -4,7 +4,8 @@
  *   env/<service>.env                  the service's complete env-var set (mode 0600)
  *   logs/<service>.log                 stdout and stderr of every start
  *   services/<service>/process.json    the running process: pid, kernel start time, deploy id
- *   services/<service>/deploys/<n>.json + <n>.env   what deploy n ran, for rollback
+ *   services/<service>/deploys/<n>.json + <n>.env   what deploy n ran, for rollback (0600;
+ *                                      removed with the service on destroy)
  *
  * Functions require Node modules inside their bodies (serialized into provider processes).
  */
@@ -151,4 +152,13 @@ export function readDeployRecord(
   const rec = readJson<DeployRecord>(path.join(dir, `${deployId}.json`));
   if (!rec) return undefined;
   return { rec, env: fs.readFileSync(path.join(dir, `${deployId}.env`), "utf8") };
+}
+
+/**
+ * Removes everything recorded for a service (process record, deploy records and their env
+ * copies, which hold secret values). Its log stays: it is the service's own output.
+ */
+export function removeServiceRecords(stateDir: string, service: string): void {
+  const fs = require("fs") as typeof import("fs");
+  fs.rmSync(serviceDir(stateDir, service), { recursive: true, force: true });
 }

@@ -1,6 +1,7 @@
 /**
  * Process control for the local platform: start a detached service process, recognise it
- * later (pid + kernel start time, so a reused pid is never mistaken for ours), wait for its
+ * later (pid + start time, so a reused pid is never mistaken for ours; /proc on Linux, `ps`
+ * elsewhere, so it runs on macOS too), wait for its
  * health endpoint, and stop it (SIGTERM to its process group, SIGKILL after a grace period).
  *
  * Every function requires Node modules inside its body: dynamic providers serialize these
@@ -10,7 +11,11 @@
 /** Who a running service process is: enough to recognise it after a pid was reused. */
 export interface ProcessIdentity {
   pid: number;
-  /** Field 22 of /proc/<pid>/stat (clock ticks since boot); differs for a reused pid. */
+  /**
+   * When the process started, as `processStat` reports it: `proc:<clock ticks since boot>` on
+   * Linux (field 22 of /proc/<pid>/stat), `ps:<lstart>` elsewhere (macOS, BSD). A bare number is
+   * a /proc start time recorded by an older fleetgate. A reused pid has another start time.
+   */
   startTime: string;
 }
 
@@ -27,8 +32,14 @@ export interface Launched extends ProcessIdentity {
   exited: () => string | undefined;
 }
 
-/** Kernel start time and state of a pid, or undefined when no such process exists. */
-export function procStat(pid: number): { startTime: string; state: string } | undefined {
+/** Start time and state (`R`, `S`, `Z`, ...) of a pid, or undefined when no such process exists. */
+export interface ProcessStat {
+  startTime: string;
+  state: string;
+}
+
+/** Linux: reads /proc/<pid>/stat (no child process). */
+export function procStat(pid: number): ProcessStat | undefined {
   const fs = require("fs") as typeof import("fs");
   let text: string;
   try {
@@ -38,14 +49,53 @@ export function procStat(pid: number): { startTime: string; state: string } | un
   }
   // `pid (comm) state ...`: comm may hold spaces and parentheses, so split after the last ')'.
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return { state: fields[0], startTime: fields[19] };
+  return { state: fields[0], startTime: `proc:${fields[19]}` };
+}
+
+/** Any POSIX system: asks `ps` (POSIX options only) for the start time and state of a pid. */
+export function psStat(pid: number): ProcessStat | undefined {
+  const { spawnSync } = require("child_process") as typeof import("child_process");
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const r = spawnSync("ps", ["-o", "lstart=", "-o", "stat=", "-p", String(pid)], {
+    encoding: "utf8",
+    // lstart is printed in the locale's format: pin it so a record stays comparable.
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C", LANG: "C" },
+    timeout: 5000,
+  });
+  if (r.error) {
+    throw new Error(`cannot inspect process ${pid}: ps failed (${r.error.message}); install ps (procps)`);
+  }
+  const line = (r.stdout ?? "").trim();
+  // Exit 1 with no output: no such process.
+  if (r.status !== 0 || !line) return undefined;
+  // `Sun Nov 29 01:16:16 2026 Ss`: the state is the last field, the start time the rest.
+  const at = line.lastIndexOf(" ");
+  return { startTime: `ps:${line.slice(0, at).trim().replace(/\s+/g, " ")}`, state: line.slice(at + 1) };
+}
+
+/**
+ * The start time and state of a pid: from /proc where the system has it (Linux), otherwise from
+ * `ps` (macOS has no /proc). `FLEETGATE_PROCESS_INFO=ps` forces `ps` (tests run that path on
+ * Linux too).
+ */
+export function processStat(pid: number): ProcessStat | undefined {
+  const fs = require("fs") as typeof import("fs");
+  const useProc = process.env.FLEETGATE_PROCESS_INFO !== "ps" && fs.existsSync("/proc/self/stat");
+  return useProc ? procStat(pid) : psStat(pid);
 }
 
 /** True when the recorded process is alive (not a zombie) and is the one we started. */
 export function isOurProcess(id: ProcessIdentity | undefined): boolean {
   if (!id || !id.pid) return false;
-  const stat = procStat(id.pid);
-  return !!stat && stat.startTime === id.startTime && stat.state !== "Z" && stat.state !== "X";
+  // Cheap first: no such pid at all (ESRCH). EPERM means it exists but is someone else's.
+  try {
+    process.kill(id.pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  const recorded = /^\d+$/.test(id.startTime) ? `proc:${id.startTime}` : id.startTime;
+  const stat = recorded.startsWith("proc:") ? procStat(id.pid) : psStat(id.pid);
+  return !!stat && stat.startTime === recorded && !stat.state.startsWith("Z") && stat.state !== "X";
 }
 
 /** Resolves argv[0]: `node` is this Node.js; a relative path is relative to the project dir. */
@@ -81,7 +131,7 @@ export async function launch(spec: LaunchSpec): Promise<Launched> {
       throw new Error(`cannot start ${JSON.stringify(spec.command[0])}: ${spawnError?.message ?? "no pid"}`);
     }
     child.unref();
-    const stat = procStat(child.pid);
+    const stat = processStat(child.pid);
     return { pid: child.pid, startTime: stat?.startTime ?? "", exited: () => exit };
   } finally {
     fs.closeSync(log);

@@ -5,10 +5,14 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { RollbackTarget } from "../../components/platform";
+import type { RollbackResult } from "../checks/rollback";
 import { deployService } from "./deploy";
 import { deployIds, readDeployRecord, readProcessRecord } from "./files";
 
-export async function rollback(target: RollbackTarget, _config?: pulumi.dynamic.Config): Promise<string> {
+export async function rollback(
+  target: RollbackTarget,
+  _config?: pulumi.dynamic.Config,
+): Promise<RollbackResult> {
   if (target.platform !== "local") {
     throw new Error(
       `local rollback got a ${target.platform} target; use providers/${target.platform}/rollback.ts`,
@@ -36,5 +40,9 @@ export async function rollback(target: RollbackTarget, _config?: pulumi.dynamic.
   if (outcome.status !== "live") {
     throw new Error(`service ${service}: rollback to deploy ${previous} failed: ${outcome.reason}`);
   }
-  return `rolled back ${service} from deploy ${current ?? "none"} to deploy ${previous} (now live as deploy ${outcome.deployId}, pid ${outcome.pid})`;
+  return {
+    summary: `rolled back ${service} from deploy ${current ?? "none"} to deploy ${previous} (now live as deploy ${outcome.deployId}, pid ${outcome.pid})`,
+    liveImage: recorded.rec.image,
+    liveDeploy: String(outcome.deployId),
+  };
 }

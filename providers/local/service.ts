@@ -1,17 +1,23 @@
 /**
  * `pulumi-nodejs:dynamic/local:Service`: a fleet service as a local process.
  *
- * A deploy (create, or an update that changes what runs or its env) stops the old process,
- * starts the command detached (it outlives `pulumi up`), and waits for its health endpoint.
- * An unhealthy deploy is recorded as `status: failed` so the smoke gate can judge it (and roll
- * it back); a service no smoke check covers fails its own deploy instead (`failOnUnhealthy`).
- * `read` (refresh) reports whether the recorded process is alive and really ours; a dead
- * process shows as a diff, so the next `up` restarts it.
+ * A deploy (create, or an update) stops the old process, starts the command detached (it
+ * outlives `pulumi up`), and waits for its health endpoint. An unhealthy deploy is recorded as
+ * `status: failed` so the smoke gate can judge it (and roll it back); a service no smoke check
+ * covers fails its own deploy instead (`failOnUnhealthy`).
+ *
+ * Triggers (docs/local.md): an update redeploys when anything that shapes the process changes
+ * (`RESTART_ON`: command, port, env generation, image, working directory, health path), and
+ * when the live check finds that our deploy is not what runs: the process died, another deploy
+ * is live (a gate rollback, a restart by hand), or it does not answer its health path. `diff`
+ * runs that check itself, so `up` converges without `--refresh`; `read` (refresh) records what
+ * it found in `status`/`live` while keeping `deployId` (the deploy we made), so a refreshed
+ * drift is still redeployed by the next `up`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { deployService, stopService } from "./deploy";
-import { envFilePath, logFilePath, readProcessRecord } from "./files";
-import { isOurProcess } from "./process";
+import { envFilePath, logFilePath, readProcessRecord, removeServiceRecords } from "./files";
+import { isOurProcess, probe } from "./process";
 
 export interface LocalServiceInputs {
   /** Service name; also the id and the name of its files in the state dir. */
@@ -36,20 +42,45 @@ export interface LocalServiceInputs {
   failOnUnhealthy: boolean;
 }
 
+/** What runs for the service right now, as the live check found it. */
+export interface LiveProcess {
+  /** The deploy whose process runs (0: none of ours runs). */
+  deployId: number;
+  pid: number;
+}
+
 export interface LocalServiceOutputs extends LocalServiceInputs {
   url: string;
+  /** The process of the deploy this resource made. */
   pid: number;
   startTime: string;
+  /** The deploy this resource made (a refresh never changes it). */
   deployId: number;
-  status: "live" | "failed" | "stopped";
+  /**
+   * `live` when our deploy runs and is healthy; `failed` when it never became healthy;
+   * `stopped` (no process of ours runs), `drifted` (another deploy runs: a rollback or a restart
+   * outside Pulumi) or `unhealthy` (runs but fails its health path) as a refresh found it.
+   * Anything but `live` is redeployed by the next `up`.
+   */
+  status: "live" | "failed" | "stopped" | "drifted" | "unhealthy";
   reason: string;
+  /** What the last deploy or refresh found running. */
+  live: LiveProcess;
   logFile: string;
 }
 
 /** Inputs whose change means a new deploy (a restart); other inputs only update the record. */
-const RESTART_ON = ["command", "port", "envGeneration", "image", "projectDir", "healthCheckPath"] as const;
+export const RESTART_ON = [
+  "command",
+  "port",
+  "envGeneration",
+  "image",
+  "projectDir",
+  "healthCheckPath",
+] as const;
 /** Inputs that name another process record: a change replaces the service (old one stopped first). */
 const REPLACE_ON = ["name", "stateDir"] as const;
+const OUTPUT_ONLY = ["url", "pid", "startTime", "deployId", "status", "reason", "live", "logFile"];
 
 function differs(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) !== JSON.stringify(b);
@@ -85,12 +116,51 @@ async function deploy(inputs: LocalServiceInputs): Promise<LocalServiceOutputs> 
     deployId: outcome.deployId,
     status: outcome.status,
     reason: outcome.reason,
+    live: { deployId: outcome.pid ? outcome.deployId : 0, pid: outcome.pid },
     logFile: logFilePath(inputs.stateDir, inputs.name),
   };
 }
 
-function running(o: LocalServiceOutputs): boolean {
-  return o.status === "live" && isOurProcess({ pid: o.pid, startTime: o.startTime });
+/**
+ * The live check: is the deploy recorded in `o` the one running, ours, and healthy? Returns
+ * what runs and, when it is not our healthy deploy, the status and reason to report.
+ */
+export async function checkLive(
+  o: LocalServiceOutputs,
+): Promise<{ live: LiveProcess; status: LocalServiceOutputs["status"]; reason: string }> {
+  const rec = readProcessRecord(o.stateDir, o.name);
+  const ours = isOurProcess(rec);
+  const live: LiveProcess = ours ? { deployId: rec!.deployId, pid: rec!.pid } : { deployId: 0, pid: 0 };
+  if (!ours) {
+    return { live, status: "stopped", reason: `no process of deploy ${o.deployId} runs` };
+  }
+  if (rec!.deployId !== o.deployId || rec!.pid !== o.pid || rec!.startTime !== o.startTime) {
+    return {
+      live,
+      status: "drifted",
+      reason: `deploy ${rec!.deployId} (pid ${rec!.pid}) runs, not deploy ${o.deployId} that pulumi made (rolled back or restarted outside Pulumi)`,
+    };
+  }
+  if (o.status === "failed") return { live, status: "failed", reason: o.reason };
+  if (o.healthCheckPath) {
+    const got = await probe(`http://127.0.0.1:${o.port}${o.healthCheckPath}`, 2000);
+    if (typeof got !== "number" || got < 200 || got >= 300) {
+      const what = typeof got === "number" ? `answered ${got}` : got;
+      return { live, status: "unhealthy", reason: `${o.healthCheckPath} ${what}` };
+    }
+  }
+  return { live, status: "live", reason: "" };
+}
+
+/** Why an update must redeploy (declared change or live check), or undefined. */
+async function redeployReason(
+  olds: LocalServiceOutputs,
+  news: LocalServiceInputs,
+): Promise<string | undefined> {
+  const changed = RESTART_ON.filter((k) => differs(olds[k], news[k]));
+  if (changed.length) return `changed: ${changed.join(", ")}`;
+  const found = await checkLive(olds);
+  return found.status === "live" ? undefined : `${found.status}: ${found.reason}`;
 }
 
 export const localServiceProvider: pulumi.dynamic.ResourceProvider = {
@@ -110,15 +180,14 @@ export const localServiceProvider: pulumi.dynamic.ResourceProvider = {
 
   async diff(_id: string, olds: LocalServiceOutputs, news: LocalServiceInputs) {
     const keys = new Set([...Object.keys(news), ...Object.keys(olds)]);
-    const outputOnly = ["url", "pid", "startTime", "deployId", "status", "reason", "logFile"];
     const changed = [...keys].filter(
-      (k) => !outputOnly.includes(k) && differs((olds as never)[k], (news as never)[k]),
+      (k) => !OUTPUT_ONLY.includes(k) && differs((olds as never)[k], (news as never)[k]),
     );
     const replaces = REPLACE_ON.filter((k) => differs(olds[k], news[k]));
-    // A process that died (or was never healthy) is redeployed by the next `up`.
-    const down = !running(olds);
+    // The live check: a dead, replaced or unhealthy process is redeployed by this `up`.
+    const drift = replaces.length ? undefined : await redeployReason(olds, news);
     return {
-      changes: changed.length > 0 || down,
+      changes: changed.length > 0 || drift !== undefined,
       replaces,
       deleteBeforeReplace: true,
       stables: replaces.length ? [] : ["url", "logFile"],
@@ -131,28 +200,20 @@ export const localServiceProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async update(_id: string, olds: LocalServiceOutputs, news: LocalServiceInputs) {
-    const restart = !running(olds) || RESTART_ON.some((k) => differs(olds[k], news[k]));
-    if (restart) return { outs: await deploy(news) };
+    if (await redeployReason(olds, news)) return { outs: await deploy(news) };
     return { outs: { ...olds, ...news } };
   },
 
   async read(id: string, props: LocalServiceOutputs) {
-    const rec = readProcessRecord(props.stateDir, props.name);
-    const alive = isOurProcess(rec);
-    return {
-      id,
-      props: {
-        ...props,
-        pid: alive ? rec!.pid : 0,
-        startTime: alive ? rec!.startTime : "",
-        deployId: rec?.deployId ?? props.deployId,
-        status: alive ? props.status : "stopped",
-      },
-    };
+    // Older states have no `live`: the check fills it in.
+    const found = await checkLive(props);
+    return { id, props: { ...props, status: found.status, reason: found.reason, live: found.live } };
   },
 
+  /** Stops the process and removes its deploy records (they hold copies of the env). */
   async delete(_id: string, props: LocalServiceOutputs) {
     await stopService(props.stateDir, props.name, props.port);
+    removeServiceRecords(props.stateDir, props.name);
   },
 };
 
@@ -163,7 +224,8 @@ export class LocalService extends pulumi.dynamic.Resource {
   declare readonly url: pulumi.Output<string>;
   declare readonly pid: pulumi.Output<number>;
   declare readonly deployId: pulumi.Output<number>;
-  declare readonly status: pulumi.Output<"live" | "failed" | "stopped">;
+  declare readonly status: pulumi.Output<LocalServiceOutputs["status"]>;
+  declare readonly live: pulumi.Output<LiveProcess>;
   declare readonly reason: pulumi.Output<string>;
   declare readonly logFile: pulumi.Output<string>;
 
@@ -175,6 +237,7 @@ export class LocalService extends pulumi.dynamic.Resource {
       deployId: undefined,
       status: undefined,
       reason: undefined,
+      live: undefined,
       logFile: undefined,
     };
     super(localServiceProvider, name, { ...args, ...outputs }, opts, "local", "Service");

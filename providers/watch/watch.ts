@@ -9,7 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { RollbackTarget } from "../../components/platform";
-import { LedgerContext, recordGateFailure } from "../../lib/ledger/context";
+import { GateRollback, LedgerContext, recordGateFailure } from "../../lib/ledger/context";
 import type { RecordedWatch } from "../../lib/ledger/record";
 import { describeRollback, rollbackFailedServices, RollbackFn } from "../checks/rollback";
 import { sampleWindow, WatchTarget } from "./sample";
@@ -95,6 +95,7 @@ export async function runWatch(
 
   let message = `post-deploy watch failed: ${over.map((r) => `${r.service} (${r.reasons.join("; ")})`).join(", ")}\n\n${table}`;
   let rolledBack: string[] = [];
+  let restored: GateRollback | undefined;
   if (inputs.rollback) {
     const failed = over.map((r) => ({
       check: "watch",
@@ -106,12 +107,20 @@ export async function runWatch(
     }));
     const outcome = await rollbackFailedServices(failed, inputs.rollbackTargets ?? {}, rollback, config);
     rolledBack = [...outcome.rolledBack, ...outcome.problems];
+    restored = { liveImages: outcome.liveImages, incomplete: outcome.problems.length > 0 };
     message += `\n\n${describeRollback(outcome)}`;
   } else {
     message += "\n\nNothing was rolled back (gates.watch.rollback is false).";
   }
+  // A rollback records itself: `rolled-back`, with the images live again (lib/ledger/context.ts).
   throw new Error(
-    await recordGateFailure(inputs.evidence, "watch", message, { watch: figures, rollback: rolledBack }),
+    await recordGateFailure(
+      inputs.evidence,
+      "watch",
+      message,
+      { watch: figures, rollback: rolledBack },
+      restored,
+    ),
   );
 }
 

@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { stackConfig, StackConfig } from "../../config/schema";
-import { buildPostDeployGates, buildPreDeployGates } from "../../components/gates";
+import { buildPostDeployGates, buildPreDeployGates, declaredDeployKey } from "../../components/gates";
 import type { PlatformResult } from "../../components/platform";
 import type { SecretResolver } from "../../components/secrets";
 
@@ -164,6 +164,35 @@ describe("gates: wiring under mocks", () => {
     assert.strictEqual(snapshot.engine, "postgres");
     assert.deepStrictEqual(snapshot.connection, { [SECRET_SIG]: SECRET_MARK, value: "value-of-databaseUrl" });
     assert.deepStrictEqual(snapshot.criticalTables, ["public.users"]);
+
+    // Triggers: the final suite and the verify key on every service's deployment; the snapshot
+    // on a secret hash of the declared deploy inputs (never the values themselves).
+    assert.deepStrictEqual(smoke.deployments, { api: "srv-api:dep-1", jobs: "srv-jobs:dep-1" });
+    const verify = registered.find((r) => r.type.endsWith(":IntegrityVerify"))!.inputs;
+    assert.deepStrictEqual(verify.deployments, { api: "srv-api:dep-1", jobs: "srv-jobs:dep-1" });
+    const key = snapshot.deployKey as Record<string, unknown>;
+    assert.strictEqual(key[SECRET_SIG], SECRET_MARK, "the deploy key is a secret");
+    assert.match(key.value as string, /^[0-9a-f]{32}$/);
+  });
+
+  it("the snapshot's deploy key changes with a secret value, an image or a run setting, and only then", async () => {
+    const keyOf = (cfg: StackConfig, r: SecretResolver = secrets) => valueOf(declaredDeployKey(cfg, r));
+    const base = await keyOf(config());
+    assert.strictEqual(await keyOf(config()), base, "stable");
+    const rotated: SecretResolver = {
+      ...secrets,
+      value: (v) => (typeof v === "string" ? pulumi.output(v) : pulumi.secret("rotated")),
+    };
+    const withEnv = config();
+    withEnv.fleet.services[0].env = { TOKEN: { secret: "token" } };
+    assert.notStrictEqual(await keyOf(withEnv), base);
+    assert.notStrictEqual(await keyOf(withEnv, rotated), await keyOf(withEnv), "a rotated secret value");
+    const image = config();
+    image.fleet.services[0].image = "ghcr.io/x/api:9.9.9";
+    assert.notStrictEqual(await keyOf(image), base);
+    const run = config();
+    run.fleet.services[0].dockerCommand = "node other.js";
+    assert.notStrictEqual(await keyOf(run), base);
   });
 
   it("registers no gates when the config has none", () => {

@@ -216,6 +216,53 @@ describe("integrity: DuckDB", function () {
     }
   });
 
+  it("a misspelled or missing critical table fails the gate, naming the table", async () => {
+    // Before a first deploy the table may not exist yet (its migration creates it)...
+    const before = await snapshot("duckdb", file, ["events", "ops.runz", "users"]);
+    await exec("create table users (id int)");
+    const run = (criticalTables: string[]) =>
+      integrityVerifyProvider.create!({
+        engine: "duckdb",
+        connection: file,
+        criticalTables,
+        revision: "r1",
+        before,
+        allowDrops: [],
+        expect: {},
+      });
+    await assert.rejects(run(["events", "ops.runz", "users"]), (e: Error) => {
+      // ...but one that exists neither before nor after the deploy is a wrong name.
+      assert.match(e.message, /^gates\.integrity\.criticalTables: table "ops\.runz" does not exist/);
+      assert.doesNotMatch(e.message, /table "main\.users"/, "created by the deploy: not missing");
+      assert.match(e.message, /fix the name/);
+      assert.match(e.message, /Tables found: main\.events, main\.users, ops\.runs/);
+      return true;
+    });
+    assert.deepStrictEqual((await run(["events", "users"])).outs.problems, []);
+  });
+
+  it("says when the verify compares with a snapshot an earlier update took", async () => {
+    const before = await snapshot("duckdb", file, ["events"]);
+    const base = {
+      engine: "duckdb" as const,
+      connection: file,
+      criticalTables: ["events"],
+      revision: "r1",
+      before,
+      allowDrops: [],
+      expect: {},
+    };
+    const first = (await integrityVerifyProvider.create!({ ...base, deployments: { a: "a:1" } })).outs;
+    assert.match(first.baseline, /^compared with the pre-deploy snapshot of /);
+    // A redeploy without a declared change (crash, rollback) re-runs the verify, not the snapshot.
+    const next = { ...base, deployments: { a: "a:2" } };
+    assert.ok((await integrityVerifyProvider.diff!("v", first, next)).changes);
+    const stale = (await integrityVerifyProvider.update!("v", first, next)).outs;
+    assert.match(stale.baseline, /^STALE BASELINE: compared with the snapshot of .*an earlier update took/);
+    // The revision alone re-runs nothing.
+    assert.ok(!(await integrityVerifyProvider.diff!("v", stale, { ...next, revision: "r2" })).changes);
+  });
+
   it("fails closed on a missing database file", async () => {
     await assert.rejects(
       snapshot("duckdb", path.join(dir, "nope.duckdb"), []),

@@ -1,7 +1,13 @@
 /** A failed suite rolls the failed services back (fake platform rollback) and says so. */
 import * as assert from "assert";
 import type { RollbackTarget } from "../../components/platform";
+import * as fs from "fs";
+import * as path from "path";
+import { readRecords } from "../../lib/ledger/file";
+import type { DeployRecord } from "../../lib/ledger/record";
+import { UNKNOWN_LIVE_IMAGE } from "../../providers/checks/rollback";
 import { runSuite, smokeSuiteChanges, SuiteCheck } from "../../providers/checks/smokeSuite";
+import { tempDir } from "../support/engine";
 import { HttpFixtures, startHttpFixtures } from "../support/http-fixtures";
 
 describe("smoke suite: rollback and re-run rules", () => {
@@ -97,6 +103,58 @@ describe("smoke suite: rollback and re-run rules", () => {
     ]);
   });
 
+  it("records a rollback as rolled-back with the image live again, never as succeeded", async () => {
+    const dir = tempDir("rollback-ledger");
+    try {
+      const ledger = path.join(dir, "ledger.jsonl");
+      const evidence = {
+        file: ledger,
+        stack: "dev",
+        fleet: "f",
+        environment: "dev",
+        revision: "r2",
+        images: { api: "ghcr.io/x/api:2.0.0", web: "ghcr.io/x/web:2.0.0" },
+        webhooks: [],
+        notifyTimeoutMs: 1000,
+      };
+      const state = {
+        targets: ["api", "web"],
+        revision: "r2",
+        deployments: { api: "api:2", web: "web:2" },
+        checks: checks().slice(0, 2),
+        retries: 0,
+        rollbackOnFailure: true,
+        rollbackTargets: targets,
+        evidence,
+      };
+      const live = async () => ({ summary: "back to dep-1", liveImage: "ghcr.io/x/api:1.0.0" });
+      await assert.rejects(runSuite(state, live), /Rolled back to the previous deploy/);
+      // A platform that only returns a summary: the live image is recorded as unknown.
+      await assert.rejects(
+        runSuite(state, async () => "back"),
+        /Rolled back/,
+      );
+      // A rollback that fails leaves the record `failed`.
+      await assert.rejects(
+        runSuite({ ...state, rollbackTargets: {} }, live),
+        /not rolled back \(not a service of this fleet/,
+      );
+      const records = readRecords(ledger).records as DeployRecord[];
+      assert.deepStrictEqual(
+        records.map((r) => r.outcome),
+        ["rolled-back", "rolled-back", "failed"],
+      );
+      assert.deepStrictEqual(records[0].images, { api: "ghcr.io/x/api:1.0.0", web: "ghcr.io/x/web:2.0.0" });
+      assert.deepStrictEqual(records[0].declaredImages, evidence.images);
+      assert.deepStrictEqual(records[0].deployments, { api: "api:2", web: "web:2" });
+      assert.strictEqual(records[1].images.api, UNKNOWN_LIVE_IMAGE);
+      assert.deepStrictEqual(records[2].images, evidence.images, "nothing rolled back: the new images run");
+      assert.ok(!fs.readFileSync(ledger, "utf8").includes('"succeeded"'));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("does not roll back without rollbackOnFailure, and says so", async () => {
     let called = false;
     const state = {
@@ -117,10 +175,19 @@ describe("smoke suite: rollback and re-run rules", () => {
     assert.strictEqual(called, false);
   });
 
-  it("re-runs when the revision or the checks change, not when only rollback targets move", () => {
-    const base = { targets: ["api"], revision: "r1", checks: checks(), retries: 1 };
+  it("re-runs when a covered service was deployed or the checks change, not on the revision alone", () => {
+    const base = {
+      targets: ["api"],
+      revision: "r1",
+      deployments: { api: "api:1" },
+      checks: checks(),
+      retries: 1,
+    };
     assert.deepStrictEqual(smokeSuiteChanges(base, { ...base }), []);
-    assert.deepStrictEqual(smokeSuiteChanges(base, { ...base, revision: "r2" }), ["revision"]);
+    assert.deepStrictEqual(smokeSuiteChanges(base, { ...base, revision: "r2" }), []);
+    assert.deepStrictEqual(smokeSuiteChanges(base, { ...base, deployments: { api: "api:2" } }), [
+      "deployments",
+    ]);
     const edited = checks();
     edited[1] = { ...edited[1], path: "/health" } as SuiteCheck;
     assert.deepStrictEqual(smokeSuiteChanges(base, { ...base, checks: edited }), ["checks"]);

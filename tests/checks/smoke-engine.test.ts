@@ -69,6 +69,8 @@ describe("engine: SmokeSuite in pulumi up", function () {
         {
           targets: ["api"],
           revision: healthPath === "/json" ? "rev-1" : "rev-2",
+          // A new deploy of the covered service (and here new checks) re-runs the suite.
+          deployments: { api: healthPath === "/json" ? "api:1" : "api:2" },
           checks,
           secrets: pulumi.secret({ "api-key": { validKey: API_KEY } }),
           retries: 1,
@@ -105,7 +107,7 @@ describe("engine: SmokeSuite in pulumi up", function () {
     assert.ok(!state.includes(API_KEY), "the API key appears in plain text in the state");
   });
 
-  it("previews a revision change as an update without calling the services", async () => {
+  it("previews a new deploy of a covered service as an update without calling the services", async () => {
     healthPath = "/500";
     const hits = fx.hits("/500");
     const preview = await stack.preview();

@@ -121,6 +121,8 @@ describe("backup gate: pg_dump before a deploy", function () {
     });
     assert.ok(fs.existsSync(out.path));
     assert.strictEqual(fs.statSync(out.path).size, out.sizeBytes);
+    // A dump holds every row: readable by its owner only, whatever the umask.
+    assert.strictEqual(fs.statSync(out.path).mode & 0o777, 0o600);
     assert.ok(out.sizeBytes > 1000, `dump is only ${out.sizeBytes} bytes`);
     const restore = path.join(path.dirname(findPgDump()), "pg_restore");
     const listing = execFileSync(restore, ["--list", out.path], { encoding: "utf8" });

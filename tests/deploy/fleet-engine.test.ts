@@ -2,7 +2,8 @@
  * The deploy features inside a real Fleet on the local platform, through the real engine
  * (inline program): a healthy deploy writes the evidence record (smoke results, watch figures)
  * and notifies success; a deploy that breaks after its smoke check fails in the post-deploy
- * watch, is rolled back to the previous deploy, recorded as failed and notified.
+ * watch, is rolled back to the previous deploy, recorded as rolled-back (with the image live
+ * again) and notified.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -138,12 +139,14 @@ describe("deploy features in a local Fleet through the engine", function () {
     const recs = readRecords(ledger()).records as DeployRecord[];
     assert.deepStrictEqual(
       recs.map((r) => r.outcome),
-      ["succeeded", "failed"],
+      ["succeeded", "rolled-back"],
     );
     assert.strictEqual(recs[1].failure?.gate, "watch");
-    assert.strictEqual(recs[1].images.app, "ghcr.io/fleetgate-test/app:1.0.1");
+    // The record names what is live after the rollback, and what was declared.
+    assert.strictEqual(recs[1].images.app, "ghcr.io/fleetgate-test/app:1.0.0");
+    assert.strictEqual(recs[1].declaredImages?.app, "ghcr.io/fleetgate-test/app:1.0.1");
     assert.match(recs[1].rollback[0], /^app: rolled back app/);
     assert.strictEqual(hook.posts.length, 2);
-    assert.match(hook.posts[1].body.text, /FAILED at watch/);
+    assert.match(hook.posts[1].body.text, /FAILED at watch and was ROLLED BACK/);
   });
 });

@@ -112,6 +112,20 @@ describe("evidence ledger and notifications", function () {
       );
     });
 
+    it("says ROLLED BACK for a gate that rolled back", () => {
+      const text = notificationText(
+        record({
+          outcome: "rolled-back",
+          rollback: ["api: back to dep-1"],
+          failure: { gate: "smoke", message: "smoke suite failed: 1 of 1 checks failed: api\n\ntable" },
+        }),
+      );
+      assert.strictEqual(
+        text,
+        "fleetgate: refapp (prod) deploy of revision abc123 FAILED at smoke and was ROLLED BACK | checks 1/1 passed | rollback: api: back to dep-1 | smoke suite failed: 1 of 1 checks failed: api",
+      );
+    });
+
     it("reports channels that fail by name, never by URL, and does not throw", async () => {
       hook.status = 500;
       const problems = await notify(

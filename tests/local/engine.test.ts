@@ -67,7 +67,7 @@ describe("local platform: demo fleet through the engine", function () {
     assert.deepStrictEqual(s.pids(), firstPids);
   });
 
-  it("changing one env var updates only that set and restarts only its services, keeping foreign keys", () => {
+  it("changing one env var of a set updates and restarts only that set's services, keeping foreign keys", () => {
     const apiKey = readEnvFile(envFile("control-plane"))!.API_KEY;
     fs.appendFileSync(envFile("gateway"), "EXTRA_FLAG=set-by-hand\n");
     const frontend = s.config["fleetgate:fleet"].envSets.find((e: { name: string }) => e.name === "frontend");
@@ -75,8 +75,10 @@ describe("local platform: demo fleet through the engine", function () {
     s.write();
     const r = s.up();
     assert.strictEqual(r.code, 0, r.output);
-    assert.match(r.output, /local:EnvFile\s+demo-env-frontend\s+updated/);
-    assert.doesNotMatch(r.output, /demo-env-backend\s+updated/);
+    // One env file resource per service: only the frontend set's services change.
+    assert.match(r.output, /local:EnvFile\s+demo-gateway-env\s+updated/);
+    assert.match(r.output, /local:EnvFile\s+demo-dashboard-env\s+updated/);
+    assert.doesNotMatch(r.output, /demo-(control-plane|worker)-env\s+updated/);
     const pids = s.pids();
     assert.notStrictEqual(pids.gateway, firstPids.gateway, "gateway restarted");
     assert.notStrictEqual(pids.dashboard, firstPids.dashboard, "dashboard restarted");

@@ -100,14 +100,22 @@ describe("local platform: resources declared (mocks)", () => {
     assert.deepStrictEqual(fail, { api: false, jobs: true, web: true });
   });
 
-  it("writes declared sets and gives a service with only overrides its own set", () => {
-    const sets = byType("EnvFile");
-    assert.deepStrictEqual(sets.map((s) => s.inputs.setName).sort(), ["core", "jobs"]);
-    const core = sets.find((s) => s.inputs.setName === "core")!.inputs;
-    assert.deepStrictEqual(core.services, ["api", "web"]);
-    assert.deepStrictEqual(core.keys, ["KEY", "MODE"]);
-    assert.deepStrictEqual(core.plainKeys, ["MODE"]);
-    assert.strictEqual(core.environment, "local");
+  it("writes one env file per service with the union of its layers (sets, then overrides)", () => {
+    const files = byType("EnvFile");
+    assert.deepStrictEqual(files.map((f) => f.name).sort(), [
+      "demo-api-env",
+      "demo-jobs-env",
+      "demo-web-env",
+    ]);
+    const api = files.find((f) => f.name === "demo-api-env")!.inputs;
+    assert.deepStrictEqual(api.services, ["api"]);
+    assert.deepStrictEqual(api.sets, ["core"]);
+    assert.deepStrictEqual(api.keys, ["KEY", "MODE"]);
+    assert.deepStrictEqual(api.plainKeys, ["MODE"]);
+    assert.strictEqual(api.environment, "local");
+    const jobs = files.find((f) => f.name === "demo-jobs-env")!.inputs;
+    assert.deepStrictEqual(jobs.sets, []);
+    assert.deepStrictEqual(jobs.keys, ["QUEUE"]);
   });
 
   it("creates the generated secrets once, named after every { generated } reference", () => {

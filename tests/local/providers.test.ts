@@ -3,14 +3,14 @@
  * real env files in a temp state dir.
  */
 import * as assert from "assert";
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { mergeEnvVars } from "../../providers/envsets/merge";
 import { envFileProvider, EnvFileInputs, EnvFileOutputs } from "../../providers/local/envfile";
 import { readEnvFile } from "../../providers/local/files";
-import { procStat } from "../../providers/local/process";
+import { isOurProcess, procStat, psStat } from "../../providers/local/process";
 import { rollback } from "../../providers/local/rollback";
 import { secretsProvider } from "../../providers/local/secrets";
 import { localServiceProvider, LocalServiceInputs, LocalServiceOutputs } from "../../providers/local/service";
@@ -104,6 +104,17 @@ describe("local: EnvFile provider", () => {
     const read = (await envFileProvider.read!("frontend", created)).props as EnvFileOutputs;
     const diff = await envFileProvider.diff!("frontend", read, inputs({ a: { K: "1" } }));
     assert.ok(diff.changes);
+  });
+
+  it("diff finds a file removed or edited by hand without a refresh", async () => {
+    const created = (await envFileProvider.create!(inputs({ a: { K: "1" } }))).outs as EnvFileOutputs;
+    assert.strictEqual((await envFileProvider.diff!("a", created, inputs({ a: { K: "1" } }))).changes, false);
+    fs.rmSync(file("a"));
+    assert.ok((await envFileProvider.diff!("a", created, inputs({ a: { K: "1" } }))).changes);
+    const again = (await envFileProvider.update!("a", created, inputs({ a: { K: "1" } })))
+      .outs as EnvFileOutputs;
+    assert.deepStrictEqual(readEnvFile(file("a")), { K: "1" });
+    assert.strictEqual(again.generations.a, 2, "the rewrite restarts the service");
   });
 
   it("fails closed: an unreadable file stops the push before anything is written", async () => {
@@ -223,12 +234,13 @@ describe("local: Service provider", function () {
       );
       const read = (await localServiceProvider.read!("svc", outs)).props as LocalServiceOutputs;
       assert.strictEqual(read.status, "stopped");
-      assert.strictEqual(read.pid, 0);
+      assert.deepStrictEqual(read.live, { deployId: 0, pid: 0 });
       const diff = await localServiceProvider.diff!("svc", read, await service({ port: outs.port }));
       assert.ok(diff.changes, "a stopped service is redeployed by the next up");
       await localServiceProvider.delete!("svc", read);
       assert.ok(processAlive(stranger.pid!), "a process that is not ours is never signalled");
       // The real service is still running: stop it through its true record.
+      fs.mkdirSync(path.dirname(record), { recursive: true });
       fs.writeFileSync(record, real);
     } finally {
       stranger.kill("SIGKILL");
@@ -292,16 +304,89 @@ describe("local: Service provider", function () {
     const bad = (await localServiceProvider.update!("svc", good, { ...good, command: ["node", "broken.js"] }))
       .outs as LocalServiceOutputs;
     assert.strictEqual(bad.status, "failed");
-    const line = await rollback({ platform: "local", stateDir, service: "svc" });
-    assert.match(line, /rolled back svc from deploy 2 to deploy 1/);
+    const result = await rollback({ platform: "local", stateDir, service: "svc" });
+    assert.match(result.summary, /rolled back svc from deploy 2 to deploy 1/);
+    assert.strictEqual(result.liveImage, good.image, "names the image that is live again");
+    assert.strictEqual(result.liveDeploy, "3");
     assert.strictEqual((await get(`${good.url}/`)).body, "good");
+    // Refresh records the drift but keeps the deploy pulumi made, so the next up still acts.
     const read = (await localServiceProvider.read!("svc", bad)).props as LocalServiceOutputs;
-    assert.strictEqual(read.deployId, 3, "refresh sees the rollback as a new deploy");
-    live.push({ ...read, status: "live" });
+    assert.strictEqual(read.status, "drifted");
+    assert.strictEqual(read.deployId, 2);
+    assert.deepStrictEqual(read.live.deployId, 3);
+    const reread = (await localServiceProvider.read!("svc", read)).props as LocalServiceOutputs;
+    assert.strictEqual(reread.status, "drifted", "a second refresh does not forget the drift");
+    const diff = await localServiceProvider.diff!("svc", reread, { ...bad, command: ["node", "server.js"] });
+    assert.ok(diff.changes);
+    live.push({ ...read, pid: read.live.pid, deployId: 3 });
+  });
+
+  it("diff runs the live check without a refresh: drifted, crashed and unhealthy deploys redeploy", async () => {
+    writeEnv("svc", "MESSAGE=one\n");
+    const outs = await create(await service({ envGeneration: 1 }));
+    const inputs = await service({ envGeneration: 1, port: outs.port });
+    assert.strictEqual((await localServiceProvider.diff!("svc", outs, inputs)).changes, false);
+    // Another deploy of ours is live (a rollback, a restart by hand through the records).
+    const record = path.join(stateDir, "services", "svc", "process.json");
+    const rec = JSON.parse(fs.readFileSync(record, "utf8"));
+    fs.writeFileSync(record, JSON.stringify({ ...rec, deployId: rec.deployId + 7 }));
+    assert.ok((await localServiceProvider.diff!("svc", outs, inputs)).changes, "another deploy is live");
+    fs.writeFileSync(record, JSON.stringify(rec));
+    // Unhealthy: the same process, but its health path fails.
+    const unhealthy = { ...outs, healthCheckPath: "/missing" };
+    const d2 = await localServiceProvider.diff!("svc", unhealthy, { ...inputs, healthCheckPath: "/missing" });
+    assert.ok(d2.changes, "a process failing its health path is redeployed");
+    // Crashed: the process is gone.
+    process.kill(outs.pid, "SIGKILL");
+    for (let i = 0; i < 50 && processAlive(outs.pid); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(
+      (await localServiceProvider.diff!("svc", outs, inputs)).changes,
+      "a dead process is redeployed",
+    );
+    const redeployed = (await localServiceProvider.update!("svc", outs, inputs)).outs as LocalServiceOutputs;
+    live.push(redeployed);
+    assert.strictEqual(redeployed.deployId, outs.deployId + 1);
+    assert.strictEqual(redeployed.status, "live");
+  });
+
+  it("delete removes the deploy records (with their env copies) but keeps the log", async () => {
+    writeEnv("svc", "MESSAGE=secret-value\n");
+    const outs = (await localServiceProvider.create!(await service({ envGeneration: 1 })))
+      .outs as LocalServiceOutputs;
+    assert.ok(fs.existsSync(path.join(stateDir, "services", "svc", "deploys", "1.env")));
+    await localServiceProvider.delete!("svc", outs);
+    assert.ok(!fs.existsSync(path.join(stateDir, "services", "svc")));
+    assert.ok(fs.existsSync(outs.logFile));
   });
 
   it("procStat reads the start time of a live process", () => {
     const stat = procStat(process.pid);
-    assert.ok(stat && /^\d+$/.test(stat.startTime));
+    assert.ok(stat && /^proc:\d+$/.test(stat.startTime));
+  });
+
+  it("psStat (the path macOS takes) reads start time and state, and knows a dead pid", () => {
+    const stat = psStat(process.pid);
+    assert.ok(stat, "ps sees this process");
+    assert.match(stat.startTime, /^ps:\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4}$/);
+    assert.match(stat.state, /^[RS]/);
+    assert.strictEqual(psStat(process.pid)?.startTime, stat.startTime, "stable across calls");
+    const done = spawnSync("true");
+    assert.strictEqual(psStat(done.pid!), undefined);
+  });
+
+  it("with FLEETGATE_PROCESS_INFO=ps a service is started, recognised, redeployed and stopped through ps", async () => {
+    process.env.FLEETGATE_PROCESS_INFO = "ps";
+    try {
+      const outs = await create(await service());
+      assert.match(outs.startTime, /^ps:/);
+      assert.ok(isOurProcess(outs));
+      const inputs = await service({ port: outs.port });
+      assert.strictEqual((await localServiceProvider.diff!("svc", outs, inputs)).changes, false);
+      assert.ok(!isOurProcess({ pid: outs.pid, startTime: "ps:Thu Jan  1 00:00:00 1970" }));
+      await localServiceProvider.delete!("svc", outs);
+      assert.ok(!processAlive(outs.pid));
+    } finally {
+      delete process.env.FLEETGATE_PROCESS_INFO;
+    }
   });
 });
