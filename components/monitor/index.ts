@@ -120,9 +120,9 @@ export class HealthMonitor extends pulumi.ComponentResource {
         description: `fleetgate health monitor of ${args.plan.fleet} (${args.plan.environment})`,
         runtime: "nodejs20.x",
         handler: "index.handler",
-        code: new pulumi.asset.AssetArchive({
-          "index.js": new pulumi.asset.StringAsset(bundleMonitorHandler()),
-        }),
+        // The archive the function runs: the bundle and the plan it reads (the handler crashes
+        // without plan.json, so the test unpacks this very archive from the registered inputs).
+        code: this.code,
         role: role.arn,
         timeout: args.timeoutSeconds,
         memorySize: 256,

@@ -249,8 +249,9 @@ describe("alarms: components under mocks", function () {
       assert.strictEqual(fn.runtime, "nodejs20.x");
       assert.strictEqual(fn.handler, "index.handler");
       assert.strictEqual(fn.region, "us-east-1");
-      // Mocks do not serialize assets: read the archive the component built.
-      const assets = await alarms.monitor!.code.assets;
+      // The archive the Function resource received (not the component's own field).
+      assert.ok(pulumi.asset.AssetArchive.isInstance(fn.code as pulumi.asset.AssetArchive));
+      const assets = await (fn.code as pulumi.asset.AssetArchive).assets;
       assert.deepStrictEqual(Object.keys(assets).sort(), ["index.js", "plan.json"]);
       const code = await (assets["index.js"] as pulumi.asset.StringAsset).text;
       assert.match(code, /exports, \{[^}]*handler: \(\) => handler/, "exports the handler");
