@@ -61,12 +61,14 @@ export function buildPrometheusRules(input: PrometheusRulesInput): RuleFile {
     const sel = `${p.serviceLabel}=${quote(service)}`;
     rules.push({
       alert: "ServiceDown",
-      expr: `up{${sel}} == 0`,
+      // A failed scrape (up == 0) or no series at all: a target that vanished from discovery,
+      // or was never scraped, must not stay silent.
+      expr: `up{${sel}} == 0 or absent(up{${sel}})`,
       for: promDuration(alarms.serviceDown.windowSeconds),
       labels: labels(service, "service-down", alarms.serviceDown.severity),
       annotations: {
         summary: `${service} is down`,
-        description: `No successful scrape of ${service} (${input.environment}) for ${promDuration(alarms.serviceDown.windowSeconds)}.`,
+        description: `No successful scrape of ${service} (${input.environment}), or no target at all, for ${promDuration(alarms.serviceDown.windowSeconds)}.`,
       },
     });
 
