@@ -68,7 +68,7 @@ export function buildPrometheusRules(input: PrometheusRulesInput): RuleFile {
       labels: labels(service, "service-down", alarms.serviceDown.severity),
       annotations: {
         summary: `${service} is down`,
-        description: `No successful scrape of ${service} (${input.environment}), or no target at all, for ${promDuration(alarms.serviceDown.windowSeconds)}.`,
+        description: `No successful scrape of ${service} (${input.environment}) for ${promDuration(alarms.serviceDown.windowSeconds)}.`,
       },
     });
 

@@ -78,7 +78,7 @@ function unitTests() {
                 exp_labels: expLabels("api", "service-down", "P2", "5"),
                 exp_annotations: {
                   summary: "api is down",
-                  description: "No successful scrape of api (prod), or no target at all, for 1m.",
+                  description: "No successful scrape of api (prod) for 1m.",
                 },
               },
             ],
@@ -184,7 +184,7 @@ describe("alarms: Prometheus rules", function () {
       exp_labels: expLabels(service, "service-down", "P2", "5"),
       exp_annotations: {
         summary: `${service} is down`,
-        description: `No successful scrape of ${service} (prod), or no target at all, for 1m.`,
+        description: `No successful scrape of ${service} (prod) for 1m.`,
       },
     });
     const tests = {
