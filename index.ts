@@ -21,3 +21,8 @@ export const backup = fleet.deploy.pre.backup && {
 export const watch = fleet.deploy.post.watch?.table;
 export const evidence = fleet.deploy.post.evidence?.record;
 export const prometheusRules = fleet.alarms?.prometheusRules;
+/** Where the local stack's Prometheus and Alertmanager answer (alarms.localMonitoring). */
+export const monitoring = fleet.monitoring && {
+  prometheus: fleet.monitoring.prometheusUrl,
+  alertmanager: fleet.monitoring.alertmanagerUrl,
+};

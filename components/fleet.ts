@@ -19,6 +19,7 @@ import {
   PreDeployGates,
 } from "./gates";
 import { buildLocalPlatform, localStateDir } from "./local";
+import { LocalMonitoring } from "./monitoring-local";
 import { localGeneratedSecrets } from "./local/secrets";
 import { PlatformBuilder, PlatformResult } from "./platform";
 import { buildRenderPlatform } from "./render";
@@ -49,6 +50,8 @@ export class Fleet extends pulumi.ComponentResource {
   public readonly gates: { pre: PreDeployGates; post: PostDeployGates };
   /** Alarms, health monitor and Prometheus rules, when the stack has an `alarms` section. */
   public readonly alarms?: Alarms;
+  /** Prometheus and Alertmanager of the local stack, when `alarms.localMonitoring` is set. */
+  public readonly monitoring?: LocalMonitoring;
   /** Workflows, environment and branch protection, when the stack has a `ci` section. */
   public readonly ci?: CiPipeline;
   /** Backup, post-deploy watch and evidence record (components/deploy.ts), when configured. */
@@ -144,6 +147,19 @@ export class Fleet extends pulumi.ComponentResource {
         `${name}-alarms`,
         { config: cfg, secrets, services: this.platform.services },
         { parent: this },
+      );
+    }
+    // The local stack monitors itself (components/monitoring-local): after the services are up.
+    if (cfg.alarms?.localMonitoring && localDir && this.alarms?.alertmanagerConfig) {
+      this.monitoring = new LocalMonitoring(
+        `${name}-monitoring`,
+        {
+          config: cfg,
+          stateDir: localDir,
+          rules: this.alarms.prometheusRules,
+          alertmanagerConfig: this.alarms.alertmanagerConfig,
+        },
+        { parent: this, dependsOn: Object.values(this.platform.services).flatMap((s) => s.ready) },
       );
     }
 
