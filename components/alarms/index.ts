@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { alarmsStackIssues, AlarmsConfig, Severity, SEVERITIES, watchedServices } from "../../config/alarms";
 import { formatPath, StackConfig } from "../../config/schema";
 import { prometheusInputForStack, renderPrometheusRules } from "../../lib/prometheus/rules";
+import { s3TargetOf } from "../../lib/ledger/backend";
 import { HealthMonitor } from "../monitor";
 import { monitorPlan } from "../monitor/plan";
 import { secretKeysOf } from "../../lambda/monitor/plan";
@@ -194,7 +195,9 @@ export class Alarms extends pulumi.ComponentResource {
     tags: Record<string, string>,
   ): HealthMonitor {
     const monitor = alarms.monitor!;
-    const plan = monitorPlan(cfg);
+    // The run's monitor record goes to the stack's S3 ledger (the freeze reads it there).
+    const ledger = s3TargetOf(cfg.gates.ledger?.s3);
+    const plan = { ...monitorPlan(cfg), ...(ledger ? { stack: pulumi.getStack() } : {}) };
     const values = Object.fromEntries(secretKeysOf(plan).map((k) => [k, secrets.resolve({ secret: k })]));
     return new HealthMonitor(
       `${name}-monitor`,
@@ -207,6 +210,7 @@ export class Alarms extends pulumi.ComponentResource {
         timeoutSeconds: monitor.timeoutSeconds,
         namePrefix: prefix,
         tags,
+        ledger,
       },
       { parent: this },
     );
