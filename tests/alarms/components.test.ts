@@ -261,9 +261,15 @@ describe("alarms: components under mocks", function () {
       assert.strictEqual(env.FLEETGATE_MONITOR_TOPIC_ARN, topicArn("refapp-prod", "P1"));
       assert.strictEqual(env.FLEETGATE_MONITOR_SECRETS_PARAMETER, "/fleetgate/refapp-prod/monitor/secrets");
       assert.deepStrictEqual(Object.keys(env).sort(), [
+        "FLEETGATE_LEDGER_S3",
         "FLEETGATE_MONITOR_SECRETS_PARAMETER",
         "FLEETGATE_MONITOR_TOPIC_ARN",
       ]);
+      // Each run's monitor record goes to the stack's S3 ledger (gates.ledger.s3).
+      assert.deepStrictEqual(JSON.parse(env.FLEETGATE_LEDGER_S3), {
+        bucket: "fleetgate-example-evidence",
+        prefix: "fleetgate/ledger/",
+      });
       const plan = JSON.parse(await (assets["plan.json"] as pulumi.asset.StringAsset).text);
       assert.deepStrictEqual(
         plan.checks.map((c: { name: string; url: string; timeoutMs: number }) => [
@@ -300,6 +306,12 @@ describe("alarms: components under mocks", function () {
           Effect: "Allow",
           Action: "ssm:GetParameter",
           Resource: "arn:aws:ssm:us-east-1:123456789012:parameter/fleetgate/refapp-prod/monitor/secrets",
+        },
+        // Append-only: new ledger objects under this stack's prefix.
+        {
+          Effect: "Allow",
+          Action: "s3:PutObject",
+          Resource: "arn:aws:s3:::fleetgate-example-evidence/fleetgate/ledger/test/*",
         },
       ]);
       const role = one("aws:iam/role:Role", "alarms-monitor-role").inputs;
