@@ -146,3 +146,35 @@ export function readS3RecordsSync(
   }
   return JSON.parse(r.stdout) as { records: LedgerRecord[]; skipped: number };
 }
+
+/** Key of a backup file: `<prefix><stack>/backups/<file name>` (readers of records skip it). */
+export function backupKey(target: S3LedgerTarget, stack: string, file: string): string {
+  return `${target.prefix}${stack}/backups/${require("path").basename(file)}`;
+}
+
+/**
+ * Uploads a backup file (a pg_dump) beside the stack's records, so it outlives the machine
+ * that took it. Returns its s3:// URL. Throws naming the bucket when the upload fails.
+ */
+export async function uploadBackup(target: S3LedgerTarget, stack: string, file: string): Promise<string> {
+  const fs = require("fs") as typeof import("fs");
+  const { PutObjectCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+  const key = backupKey(target, stack, file);
+  const s3 = client(target);
+  try {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: target.bucket,
+        Key: key,
+        Body: fs.createReadStream(file),
+        ContentLength: fs.statSync(file).size,
+        ContentType: "application/octet-stream",
+      }),
+    );
+  } catch (err) {
+    throw new Error(`cannot upload the backup to s3://${target.bucket}/${key}: ${(err as Error).message}`);
+  } finally {
+    s3.destroy();
+  }
+  return `s3://${target.bucket}/${key}`;
+}
