@@ -27,7 +27,11 @@ describe("evidence: a shared S3 state backend with locking (two clones, moto_ser
   const pulumi = (c: "a" | "b", args: string[]) =>
     runPulumiAsync(args, { cwd: clones[c].dir, env: clones[c].env, timeoutMs: 240_000 });
 
+  // scripts/test.sh exports a file backend for the suite; here each clone logs in instead.
+  const savedBackend = process.env.PULUMI_BACKEND_URL;
+
   before(async () => {
+    delete process.env.PULUMI_BACKEND_URL;
     moto = await startMoto();
     await moto.createBucket(BUCKET);
     port = await freeServicePort();
@@ -36,7 +40,7 @@ describe("evidence: a shared S3 state backend with locking (two clones, moto_ser
     for (const c of ["a", "b"] as const) {
       const dir = cloneProject(fs.mkdirSync(path.join(root, c), { recursive: true })!);
       const env: Record<string, string> = { ...engineEnv(path.join(root, `${c}-engine`), MOTO_ENV) };
-      delete env.PULUMI_BACKEND_URL; // each person logs in, as docs/evidence.md says
+      delete env.PULUMI_BACKEND_URL; // each person logs in (docs/evidence.md)
       clones[c] = { dir, env };
       const login = await pulumi(c, ["login", backend]);
       assert.strictEqual(login.code, 0, login.output);
@@ -71,6 +75,7 @@ describe("evidence: a shared S3 state backend with locking (two clones, moto_ser
   });
 
   after(async () => {
+    if (savedBackend !== undefined) process.env.PULUMI_BACKEND_URL = savedBackend;
     if (clones.a && !destroyed) {
       const r = await pulumi("a", ["destroy", "--stack", STACK, "--yes", "--skip-preview"]);
       if (r.code !== 0) console.error(r.output);
