@@ -40,10 +40,17 @@ export function alertmanagerConfigOutput(cfg: StackConfig, secrets: SecretResolv
   );
 }
 
-/** Where Prometheus scrapes each watched service: its loopback port locally, else its public URL. */
+/**
+ * Where Prometheus scrapes: every watched service (its loopback port locally, else its public
+ * URL), and on the local platform every other service too (each has a loopback port and the
+ * demo services all serve metrics), so private services and workers have series as well.
+ */
 export function scrapeTargets(cfg: StackConfig): ScrapeTarget[] {
   const targets: ScrapeTarget[] = [];
-  for (const name of watchedServices(cfg)) {
+  const names = watchedServices(cfg);
+  if (cfg.platform.kind === "local")
+    for (const s of cfg.fleet.services) if (s.local && !names.includes(s.name)) names.push(s.name);
+  for (const name of names) {
     const svc = cfg.fleet.services.find((s) => s.name === name);
     const external = cfg.fleet.externalTargets.find((t) => t.name === name);
     if (svc?.local) targets.push({ service: name, url: `http://127.0.0.1:${svc.local.port}` });

@@ -119,7 +119,7 @@ describe("alarms: the local stack monitors itself (engine)", function () {
       assert.ok(!(await portInUse(port)), `port ${port} is free after destroy`);
   });
 
-  it("up starts Prometheus and Alertmanager, scraping every watched service with its service label", async () => {
+  it("up starts Prometheus and Alertmanager, scraping every service with its service label", async () => {
     const r = await up();
     assert.strictEqual(r.code, 0, r.output);
     const out = s.outputs().monitoring;
@@ -134,12 +134,14 @@ describe("alarms: the local stack monitors itself (engine)", function () {
     for (let i = 0; i < 60; i++) {
       const res = await fetch(`${out.prometheus}/api/v1/query?query=up`);
       series = ((await res.json()) as { data: { result: typeof series } }).data.result;
-      if (series.length === 2 && series.every((x) => x.value[1] === "1")) break;
+      if (series.length === 4 && series.every((x) => x.value[1] === "1")) break;
       await sleep(500);
     }
     assert.deepStrictEqual(series.map((x) => [x.metric.service, x.metric.job, x.value[1]]).sort(), [
+      ["control-plane", "fleetgate-control-plane", "1"],
       ["dashboard", "fleetgate-dashboard", "1"],
       ["gateway", "fleetgate-gateway", "1"],
+      ["worker", "fleetgate-worker", "1"],
     ]);
     const amConfig = path.join(s.stateDir, "monitoring", "alertmanager", "alertmanager.yml");
     assert.strictEqual(fs.statSync(amConfig).mode & 0o777, 0o600);
