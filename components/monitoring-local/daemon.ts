@@ -6,7 +6,15 @@
  * so the next `up` starts it again; `destroy` stops it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { isOurProcess, launch, logTail, portIsFree, stop, waitHealthy } from "../../providers/local/process";
+import {
+  isOurProcess,
+  launch,
+  logTail,
+  portIsFree,
+  stop,
+  waitHealthy,
+  waitPortFree,
+} from "../../providers/local/process";
 
 export interface DaemonInputs {
   /** Name of the daemon; also its folder under `<stateDir>/monitoring/`. */
@@ -126,6 +134,8 @@ export const daemonProvider: pulumi.dynamic.ResourceProvider = {
 
   async update(_id: string, olds: DaemonOutputs, news: DaemonInputs) {
     await stop({ pid: olds.pid, startTime: olds.startTime }, 5000);
+    // The restarted server takes the same port: let the old one release it first.
+    await waitPortFree(olds.port, 5000);
     return { outs: await start(news) };
   },
 
