@@ -164,7 +164,7 @@ describe("alarms: the local stack monitors itself (engine)", function () {
     await waitForAlert(receiver.got, "ServiceDown", "dashboard", "resolved", 90_000);
   });
 
-  it("a burst of 5xx answers fires HighErrorRate for the service that answered them", async () => {
+  it("a burst of 5xx answers fires HighErrorRate; the next up restarts a monitoring server that died", async () => {
     // The gateway answers 502 while the control plane it forwards /api to is down.
     const cp = s.pids()["control-plane"];
     process.kill(-cp, "SIGTERM");
@@ -189,8 +189,16 @@ describe("alarms: the local stack monitors itself (engine)", function () {
       await sleep(500);
     }
     assert.ok(fired, "HighErrorRate for gateway reached the webhook within 90 s");
-    // Put the control plane back for the destroy (the next up restarts it).
+    // A monitoring server that died is started again by the next up, like a service (that up
+    // also restarts the control plane).
+    const prometheusPid = daemonPid("prometheus")!;
+    process.kill(-prometheusPid, "SIGKILL");
+    for (let i = 0; i < 50 && processAlive(prometheusPid); i++) await sleep(100);
     const r = await up();
     assert.strictEqual(r.code, 0, r.output);
+    const restarted = daemonPid("prometheus")!;
+    assert.notStrictEqual(restarted, prometheusPid);
+    assert.ok(processAlive(restarted), "prometheus runs again");
+    assert.strictEqual((await fetch(`http://127.0.0.1:${ports.prometheus}/-/ready`)).status, 200);
   });
 });
