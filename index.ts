@@ -26,3 +26,8 @@ export const prometheusRules = fleet.alarms?.prometheusRules;
  * output a promoting stack reads through a StackReference (docs/release.md).
  */
 export const releasedImages = fleet.releasedImages;
+/** Where the local stack's Prometheus and Alertmanager answer (alarms.localMonitoring). */
+export const monitoring = fleet.monitoring && {
+  prometheus: fleet.monitoring.prometheusUrl,
+  alertmanager: fleet.monitoring.alertmanagerUrl,
+};

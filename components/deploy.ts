@@ -4,15 +4,16 @@
  * - before anything is registered: the error-budget freeze (`enforceErrorBudget`);
  * - pre-deploy (in `PlatformArgs.before`): the Backup and the watch's baseline;
  * - post-deploy, after the smoke suite and integrity verify: the PostDeployWatch, then the
- *   EvidenceRecord (ledger line + success notification) and its optional S3 copy.
+ *   EvidenceRecord (ledger line + success notification, also in the S3 ledger when configured).
  */
 import { createHash } from "crypto";
 import * as path from "path";
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config/schema";
 import type { LedgerContext } from "../lib/ledger/context";
+import { s3TargetOf } from "../lib/ledger/backend";
 import { readRecords } from "../lib/ledger/file";
+import { readS3RecordsSync } from "../lib/ledger/s3";
 import type { Webhook } from "../lib/ledger/notify";
 import type { RecordedCheck } from "../lib/ledger/record";
 import { FreezeDecision, freezeDecision, FreezeError } from "../lib/slo/freeze";
@@ -58,7 +59,6 @@ export interface DeployPre {
 export interface DeployPost {
   watch?: PostDeployWatch;
   evidence?: EvidenceRecord;
-  s3Object?: aws.s3.BucketObjectv2;
 }
 
 /**
@@ -72,11 +72,21 @@ export function enforceErrorBudget(
   now = new Date(),
 ): FreezeDecision {
   if (!cfg.gates.errorBudget) return { frozen: false, newImages: [] };
-  const { records } = readRecords(ledgerFile);
+  // With an S3 ledger the bucket is the truth: it holds every runner's and clone's records.
+  // Under Pulumi's unit-test mocks nothing outside the process is reached: no bucket is read
+  // (tests/evidence runs the S3 freeze through the real engine).
+  const s3 = underMocks() ? undefined : s3TargetOf(cfg.gates.ledger?.s3);
+  const { records } = s3 ? readS3RecordsSync(s3, stack) : readRecords(ledgerFile);
   const decision = freezeDecision(cfg, records, stack, now);
   if (decision.frozen) throw new FreezeError(decision.message!);
   if (decision.overridden) pulumi.log.warn(decision.message!);
   return decision;
+}
+
+function underMocks(): boolean {
+  const { MockMonitor } =
+    require("@pulumi/pulumi/runtime/mocks") as typeof import("@pulumi/pulumi/runtime/mocks");
+  return pulumi.runtime.getMonitor() instanceof MockMonitor;
 }
 
 /** The ledger is written when any of ledger, notifications or errorBudget is configured. */
@@ -105,6 +115,7 @@ function ledgerTarget(args: DeployFeaturesArgs): pulumi.Output<LedgerTarget> {
     images: { ...declared, ...(deployed as Record<string, string>) },
     ...(args.imageSources ? { imageSources: args.imageSources } : {}),
     ...(args.freeze?.overridden ? { freezeOverride: args.freeze.overridden } : {}),
+    ...(cfg.gates.ledger?.s3 ? { s3: s3TargetOf(cfg.gates.ledger.s3) } : {}),
   }));
 }
 
@@ -291,26 +302,8 @@ export function buildDeployPost(parent: pulumi.Resource, args: DeployPostArgs): 
       },
       { parent, dependsOn: [...ready, ...gateResources, ...(out.watch ? [out.watch] : [])] },
     );
-    const s3 = cfg.gates.ledger?.s3;
-    if (s3) {
-      // One object per record; old objects are kept (retainOnDelete) when the key moves on.
-      out.s3Object = new aws.s3.BucketObjectv2(
-        "evidence-s3",
-        {
-          bucket: s3.bucket,
-          // Keyed by the record's time; before the record exists (mocks) by the revision alone.
-          key: out.evidence.record.apply((r) =>
-            r
-              ? `${s3.prefix}${args.stack}/${r.time.replace(/[:.]/g, "-")}-${r.revision}.json`
-              : `${s3.prefix}${args.stack}/${args.revision}.json`,
-          ),
-          content: out.evidence.line,
-          contentType: "application/json",
-          ...(s3.region ? { region: s3.region } : {}),
-        },
-        { parent, retainOnDelete: true },
-      );
-    }
+    // With gates.ledger.s3 the record itself goes to the bucket (LedgerContext.s3), like the
+    // failure and monitor records: one writer, one object per record.
   }
   return out;
 }

@@ -19,6 +19,8 @@ import {
   PreDeployGates,
 } from "./gates";
 import { buildLocalPlatform, localStateDir } from "./local";
+import { LocalMonitoring } from "./monitoring-local";
+import { EvidenceBucket } from "./evidence";
 import { localGeneratedSecrets } from "./local/secrets";
 import { PlatformBuilder, PlatformResult } from "./platform";
 import { ReleaseImages } from "./release";
@@ -50,6 +52,10 @@ export class Fleet extends pulumi.ComponentResource {
   public readonly gates: { pre: PreDeployGates; post: PostDeployGates };
   /** Alarms, health monitor and Prometheus rules, when the stack has an `alarms` section. */
   public readonly alarms?: Alarms;
+  /** The S3 evidence bucket, when `gates.ledger.s3.declareBucket` is set. */
+  public readonly evidenceBucket?: EvidenceBucket;
+  /** Prometheus and Alertmanager of the local stack, when `alarms.localMonitoring` is set. */
+  public readonly monitoring?: LocalMonitoring;
   /** Workflows, environment and branch protection, when the stack has a `ci` section. */
   public readonly ci?: CiPipeline;
   /** Backup, post-deploy watch and evidence record (components/deploy.ts), when configured. */
@@ -114,6 +120,26 @@ export class Fleet extends pulumi.ComponentResource {
     };
     const deployPre = buildDeployPre(this, deployArgs);
     const evidence = deployPre.evidence;
+    // The evidence bucket, when this stack declares it, exists before anything writes to it.
+    const ledgerS3 = cfg.gates.ledger?.s3;
+    if (ledgerS3?.declareBucket) {
+      if (cfg.platform.kind === "local")
+        throw new Error(
+          "gates.ledger.s3.declareBucket: the local platform registers no AWS resources; create the bucket in an AWS stack (or by hand) and remove declareBucket here",
+        );
+      this.evidenceBucket = new EvidenceBucket(
+        `${name}-evidence`,
+        {
+          bucket: ledgerS3.bucket,
+          region: ledgerS3.region,
+          environment: cfg.fleet.environment,
+          objectLockDays: ledgerS3.objectLockDays,
+          tags: { "fleetgate:fleet": cfg.fleet.name, "fleetgate:environment": cfg.fleet.environment },
+        },
+        { parent: this },
+      );
+      deployPre.before.push(this.evidenceBucket);
+    }
     const waveGates = buildWaveGates(this, { config: cfg, secrets, revision: this.revision, evidence });
     this.platform = PLATFORMS[cfg.platform.kind](this, {
       config: cfg,
@@ -178,6 +204,19 @@ export class Fleet extends pulumi.ComponentResource {
         `${name}-alarms`,
         { config: cfg, secrets, services: this.platform.services },
         { parent: this },
+      );
+    }
+    // The local stack monitors itself (components/monitoring-local): after the services are up.
+    if (cfg.alarms?.localMonitoring && localDir && this.alarms?.alertmanagerConfig) {
+      this.monitoring = new LocalMonitoring(
+        `${name}-monitoring`,
+        {
+          config: cfg,
+          stateDir: localDir,
+          rules: this.alarms.prometheusRules,
+          alertmanagerConfig: this.alarms.alertmanagerConfig,
+        },
+        { parent: this, dependsOn: Object.values(this.platform.services).flatMap((s) => s.ready) },
       );
     }
 

@@ -13,6 +13,8 @@ import { durationSeconds, httpUrl, resourceName, secretRef } from "./primitives"
 
 export const SEVERITIES = ["P1", "P2", "P3", "P4"] as const;
 export type Severity = (typeof SEVERITIES)[number];
+/** http:// URLs allowed for webhooks: a receiver on this machine's loopback. */
+const LOOPBACK_HTTP = /^http:\/\/(127\.0\.0\.1|localhost)(:[0-9]+)?(\/|$)/;
 const severity = z.enum(SEVERITIES, { error: "must be one of P1, P2, P3, P4" });
 
 /** What each alarm kind is called in tags, Prometheus labels and the docs. */
@@ -141,11 +143,80 @@ const channelConfig = z.discriminatedUnion("kind", [
   z.strictObject({
     name: resourceName,
     kind: z.literal("webhook"),
-    /** HTTPS endpoint of a chat integration (it must confirm the SNS subscription). */
+    /**
+     * HTTPS endpoint of a chat integration (it must confirm the SNS subscription); Alertmanager
+     * posts its webhook JSON here too. http:// only on loopback (a local receiver).
+     */
+    url: z.union([
+      httpUrl.refine(
+        (u) => u.startsWith("https://") || LOOPBACK_HTTP.test(u),
+        "must be an https:// URL (http:// only for 127.0.0.1 or localhost)",
+      ),
+      secretRef,
+    ]),
+  }),
+  z.strictObject({
+    name: resourceName,
+    kind: z.literal("slack"),
+    /** Slack incoming-webhook URL (a credential: use a secret reference). Alertmanager only. */
     url: z.union([httpUrl.refine((u) => u.startsWith("https://"), "must be an https:// URL"), secretRef]),
+    /** Channel override, e.g. #alerts (default: the webhook's own channel). */
+    channel: z
+      .string()
+      .regex(/^[#@][^\s]{1,80}$/, "must be a channel such as #alerts or a user such as @oncall")
+      .optional(),
+  }),
+  z.strictObject({
+    name: resourceName,
+    kind: z.literal("pagerduty"),
+    /** PagerDuty Events API v2 integration (routing) key. Alertmanager only. */
+    routingKey: secretRef,
   }),
 ]);
 export type ChannelConfig = z.infer<typeof channelConfig>;
+
+/** Channel kinds only Alertmanager delivers (SNS has no Slack or PagerDuty protocol). */
+export const ALERTMANAGER_ONLY_CHANNELS: ChannelConfig["kind"][] = ["slack", "pagerduty"];
+
+/** Alertmanager duration such as 30s, 5m, 4h. */
+const promDurationString = z
+  .string()
+  .regex(/^[0-9]+(ms|s|m|h|d)$/, "must be a duration such as 30s, 5m or 4h");
+
+/**
+ * Alertmanager (lib/alertmanager): routes per severity to the severities' channels. Timing is
+ * derived from each severity's responseMinutes unless overridden here (for every severity).
+ */
+const alertmanagerConfig = z.strictObject({
+  /** Outgoing mail for email channels (required when a severity routes to an email channel). */
+  smtp: z
+    .strictObject({
+      /** host:port of the mail relay. */
+      smarthost: z.string().regex(/^[^\s:]+:[0-9]{1,5}$/, "must be host:port such as smtp.example.com:587"),
+      from: z.email("must be an email address"),
+      username: z.string().min(1).optional(),
+      password: secretRef.optional(),
+      requireTls: z.boolean().default(true),
+    })
+    .optional(),
+  groupWait: promDurationString.optional(),
+  groupInterval: promDurationString.optional(),
+  repeatInterval: promDurationString.optional(),
+  /** How long an alert without updates stays firing (Prometheus sends updates itself). */
+  resolveTimeout: promDurationString.default("5m"),
+});
+export type AlertmanagerSettings = z.infer<typeof alertmanagerConfig>;
+
+/**
+ * The local stack monitors itself: Prometheus and Alertmanager run as local processes
+ * (components/monitoring-local) scraping the watched services. Local platform only.
+ */
+const localMonitoringConfig = z.strictObject({
+  /** Loopback port of Prometheus (UI and API). */
+  prometheusPort: z.number().int().min(1024).max(65535).default(47190),
+  /** Loopback port of Alertmanager (UI and API). */
+  alertmanagerPort: z.number().int().min(1024).max(65535).default(47193),
+});
 
 const severityConfig = z.strictObject({
   /** How fast a human must respond; documents the escalation ladder. */
@@ -198,6 +269,19 @@ const prometheusConfig = z.strictObject({
     .string()
     .regex(/^[0-9]+[smh]$/, "must be a Prometheus duration such as 5m")
     .default("5m"),
+  /** Path of every watched service's metrics endpoint (the scrape config's metrics_path). */
+  metricsPath: z
+    .string()
+    .regex(/^\/[^\s]*$/, "must be a path such as /metrics")
+    .default("/metrics"),
+  scrapeInterval: z
+    .string()
+    .regex(/^[0-9]+(ms|s|m)$/, "must be a Prometheus duration such as 15s")
+    .default("15s"),
+  evaluationInterval: z
+    .string()
+    .regex(/^[0-9]+(ms|s|m)$/, "must be a Prometheus duration such as 15s")
+    .default("15s"),
 });
 
 const COMPARISONS = [">", ">=", "<", "<="] as const;
@@ -276,6 +360,10 @@ export const alarmsConfig = z
       .prefault({}),
     monitor: monitorConfig.optional(),
     prometheus: prometheusConfig.prefault({}),
+    /** Generate an Alertmanager configuration (stack output `alertmanagerConfig`). */
+    alertmanager: alertmanagerConfig.optional(),
+    /** Run Prometheus and Alertmanager beside the local stack (local platform only). */
+    localMonitoring: localMonitoringConfig.optional(),
     /** Alarms on the application's own metrics (CloudWatch and/or Prometheus). */
     custom: z.array(customAlarmConfig).default([]),
   })
@@ -342,17 +430,45 @@ export const alarmsConfig = z
     });
     for (const [sev, s] of Object.entries(cfg.severities)) {
       s?.channels.forEach((name, j) => {
-        if (!channelNames.includes(name)) {
+        const channel = cfg.channels.find((c) => c.name === name);
+        if (!channel) {
           ctx.addIssue({
             code: "custom",
             path: ["severities", sev, "channels", j],
             message: `unknown channel "${name}"; declare it under alarms.channels`,
           });
+        } else if (ALERTMANAGER_ONLY_CHANNELS.includes(channel.kind) && !alertmanagerDelivers(cfg)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["severities", sev, "channels", j],
+            message: `${channel.kind} channel "${name}" is delivered by Alertmanager only; add alarms.alertmanager (or alarms.localMonitoring)`,
+          });
+        } else if (channel.kind === "email" && cfg.alertmanager && !cfg.alertmanager.smtp) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["alertmanager", "smtp"],
+            message: `severity ${sev} routes to email channel "${name}": Alertmanager needs alarms.alertmanager.smtp (smarthost, from) to send mail`,
+          });
         }
       });
     }
+    cfg.channels.forEach((c, i) => {
+      if (c.kind === "webhook" && typeof c.url === "string" && LOOPBACK_HTTP.test(c.url) && cfg.cloudwatch) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["channels", i, "url"],
+          message:
+            "SNS delivers to https:// endpoints only; use an https:// URL or set alarms.cloudwatch: false (a loopback receiver is for local stacks)",
+        });
+      }
+    });
   });
 export type AlarmsConfig = z.infer<typeof alarmsConfig>;
+
+/** Whether an Alertmanager routes this config's alerts (declared, or run by the local stack). */
+function alertmanagerDelivers(cfg: { alertmanager?: unknown; localMonitoring?: unknown }): boolean {
+  return cfg.alertmanager !== undefined || cfg.localMonitoring !== undefined;
+}
 
 /** The slice of the stack config the stack-wide alarm rules read (kept structural: no cycle with schema.ts). */
 export interface AlarmsStackView {
@@ -416,6 +532,13 @@ export function alarmsStackIssues(cfg: AlarmsStackView): { path: (string | numbe
       });
     }
   });
+  if (alarms.localMonitoring && cfg.platform.kind !== "local") {
+    issues.push({
+      path: ["alarms", "localMonitoring"],
+      message:
+        "Prometheus and Alertmanager run as local processes on the local platform only; remove alarms.localMonitoring (use alarms.alertmanager for the generated config)",
+    });
+  }
   if (alarms.monitor && !alarms.cloudwatch) {
     issues.push({
       path: ["alarms", "monitor"],

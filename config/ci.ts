@@ -369,6 +369,29 @@ export function ciIssues(cfg: CiConfig): { path: (string | number)[]; message: s
   const builtins = builtinJobIds(cfg);
   const extra = cfg.jobs.map((j) => j.id);
 
+  // The workflows deploy from runners that are discarded after each job: the state must live
+  // in a backend the whole team shares (with locking), never in a runner's files.
+  const backendUrl = [...cfg.variables, ...cfg.secrets].find((v) => v.name === "PULUMI_BACKEND_URL");
+  const cloudToken = cfg.secrets.some((s) => s.name === "PULUMI_ACCESS_TOKEN");
+  if (!backendUrl && !cloudToken) {
+    issues.push({
+      path: ["secrets"],
+      message:
+        "the workflows need a shared state backend: add secret PULUMI_ACCESS_TOKEN (Pulumi Cloud) or variable PULUMI_BACKEND_URL (e.g. s3://<bucket>; docs/evidence.md)",
+    });
+  } else if (
+    backendUrl &&
+    "value" in backendUrl &&
+    typeof backendUrl.value === "string" &&
+    /^file:/.test(backendUrl.value)
+  ) {
+    issues.push({
+      path: ["variables", cfg.variables.indexOf(backendUrl as never), "value"],
+      message:
+        "a file:// backend lives on one runner and is lost with it; use a shared backend such as s3://<bucket> (docs/evidence.md)",
+    });
+  }
+
   for (const d of duplicates(cfg.environments.map((e) => e.name))) {
     issues.push({
       path: ["environments", cfg.environments.map((e) => e.name).lastIndexOf(d), "name"],

@@ -117,6 +117,23 @@ export const ledgerConfig = z.strictObject({
         ),
       prefix: z.string().default("fleetgate/ledger/"),
       region: z.string().min(1).optional(),
+      /** An S3-compatible endpoint (MinIO, R2, moto), e.g. http://127.0.0.1:9000 (path-style). */
+      endpoint: z
+        .string()
+        .regex(/^https?:\/\/[^\s/]+\/?$/, "must be a base URL such as https://minio.example.com:9000")
+        .optional(),
+      /**
+       * Declare the bucket in this stack (@pulumi/aws): versioned, private, encrypted; with
+       * S3 Object Lock (governance mode) when `objectLockDays` is set, by default 90 days on prod.
+       */
+      declareBucket: z.boolean().default(false),
+      /** Days each record version is locked against deletion (needs declareBucket). */
+      objectLockDays: z
+        .number()
+        .int()
+        .min(1, "must be at least 1 day")
+        .max(3650, "must be at most 3650 days")
+        .optional(),
     })
     .optional(),
 });

@@ -9,7 +9,8 @@
  * FLEETGATE_SECRET_SMOKE_API_KEY), else from `pulumi config get fleetgate:<key>` of the stack.
  * Every run appends a monitor record to the stack's evidence ledger (the file `pulumi up` writes
  * to, so the error-budget freeze sees the monitor's availability) when the stack declares
- * `gates.ledger` or `--ledger <file>` is given.
+ * `gates.ledger` or `--ledger <file>` is given, and to the S3 ledger when `gates.ledger.s3` is set
+ * (credentials from the AWS environment; the health-monitor workflow passes them in).
  * Prints the result table; exits 1 when a check fails, 2 on bad usage or config.
  */
 import { execFileSync } from "child_process";
@@ -20,7 +21,9 @@ import { referencedSecretKeys } from "../config/schema";
 import { readStackFile } from "../config/stack-file";
 import { runMonitor } from "../lambda/monitor/handler";
 import { appendRecord } from "../lib/ledger/file";
+import { s3TargetOf } from "../lib/ledger/backend";
 import { ledgerFile } from "../lib/ledger/path";
+import { appendS3Record, describeS3Ledger } from "../lib/ledger/s3";
 import { monitorRecord } from "../lib/ledger/record";
 
 export function secretEnvName(key: string): string {
@@ -75,11 +78,18 @@ async function main() {
   if (report.ok) console.log(`${report.summary}`);
   const cfg = result.config;
   const file = ledger ?? (cfg.gates.ledger ? ledgerFile(dir, stack, cfg.gates.ledger.path) : undefined);
+  const s3 = s3TargetOf(cfg.gates.ledger?.s3);
+  const base = { stack, environment: cfg.fleet.environment, fleet: cfg.fleet.name };
+  // A run that could not check anything is not an available fleet: record the report's verdict.
+  const record = { ...monitorRecord(base, report.results), ok: report.ok };
   if (file) {
-    const base = { stack, environment: cfg.fleet.environment, fleet: cfg.fleet.name };
-    // A run that could not check anything is not an available fleet: record the report's verdict.
-    appendRecord(file, { ...monitorRecord(base, report.results), ok: report.ok });
+    appendRecord(file, record);
     console.log(`evidence: appended a monitor record to ${file}`);
+  }
+  if (s3) {
+    // The durable copy: the runner's file is discarded with the runner; the freeze reads this.
+    await appendS3Record(s3, stack, record);
+    console.log(`evidence: appended a monitor record to ${describeS3Ledger(s3, stack)}`);
   }
   process.exit(report.ok ? 0 : 1);
 }

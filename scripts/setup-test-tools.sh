@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the real validators and servers the test suite runs against, when missing:
 #   actionlint (Go module proxy), zizmor (PyPI), promtool (Debian `prometheus`), shellcheck,
-#   PostgreSQL server binaries (Debian `postgresql`), an OCI registry (Debian `docker-registry`)
-#   and crane (Go module proxy) to push test images without a Docker engine.
+#   PostgreSQL server binaries (Debian `postgresql`), an OCI registry (Debian `docker-registry`),
+#   crane (Go module proxy) to push test images without a Docker engine, amtool + Alertmanager
+#   (Debian `prometheus-alertmanager`), moto_server (PyPI `moto[server]`, an S3-compatible server).
 # Pinned versions; installed into a cache outside the clone. Prints the bin dir to add to PATH.
 set -euo pipefail
 ACTIONLINT_VERSION=v1.7.12
 ZIZMOR_VERSION=1.32.0
 CRANE_VERSION=v0.22.1
+MOTO_VERSION=5.2.5
 cache=${FLEETGATE_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fleetgate/tools}
 bin="$cache/bin"
 mkdir -p "$bin"
@@ -32,6 +34,13 @@ if [ ! -x "$bin/crane-$CRANE_VERSION" ]; then
   mv "$cache/gobin/crane" "$bin/crane-$CRANE_VERSION"
 fi
 ln -sf "crane-$CRANE_VERSION" "$bin/crane"
+# moto_server: an S3-compatible server on loopback for the evidence and state-backend tests.
+if [ ! -x "$cache/moto-$MOTO_VERSION/bin/moto_server" ]; then
+  echo "setup-test-tools: moto[server] $MOTO_VERSION" >&2
+  python3 -m venv "$cache/moto-$MOTO_VERSION" >&2
+  "$cache/moto-$MOTO_VERSION/bin/pip" install --quiet "moto[server]==$MOTO_VERSION" >&2
+fi
+ln -sf "../moto-$MOTO_VERSION/bin/moto_server" "$bin/moto_server"
 
 apt_updated=
 apt_install() {
@@ -47,6 +56,11 @@ if ! command -v shellcheck >/dev/null 2>&1; then
   # actionlint checks `run:` scripts with shellcheck when it is on PATH.
   echo "setup-test-tools: shellcheck (Debian)" >&2
   apt_install shellcheck
+fi
+if ! command -v amtool >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1; then
+  # amtool validates the generated Alertmanager config; the local stack runs Alertmanager.
+  echo "setup-test-tools: amtool and Alertmanager (Debian prometheus-alertmanager)" >&2
+  apt_install prometheus-alertmanager
 fi
 # PostgreSQL is found where Debian puts it (tests/support/postgres.ts); it is not linked into
 # $bin, which lives under root's home where the postgres user cannot execute it.

@@ -29,3 +29,10 @@ fi
 
 pulumi up --stack local --yes --non-interactive --skip-preview "$@"
 npx ts-node --transpile-only scripts/local-summary.ts
+# Where the stack's own monitoring answers (alarms.localMonitoring; docs/alarms.md).
+monitoring=$(pulumi stack output monitoring --json --stack local 2>/dev/null || true)
+if [ -n "$monitoring" ] && [ "$monitoring" != "null" ]; then
+  # shellcheck disable=SC2016 # a JavaScript template literal, not shell
+  echo "monitoring: $(node -e 'const m = JSON.parse(process.argv[1]); console.log(`Prometheus ${m.prometheus} (alerts: ${m.prometheus}/alerts), Alertmanager ${m.alertmanager}`)' "$monitoring")"
+  echo "  logs and configs: .fleetgate/local/local/monitoring/"
+fi

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { alarmsStackIssues, AlarmsConfig, Severity, SEVERITIES, watchedServices } from "../../config/alarms";
 import { formatPath, StackConfig } from "../../config/schema";
 import { prometheusInputForStack, renderPrometheusRules } from "../../lib/prometheus/rules";
+import { s3TargetOf } from "../../lib/ledger/backend";
 import { HealthMonitor } from "../monitor";
 import { monitorPlan } from "../monitor/plan";
 import { secretKeysOf } from "../../lambda/monitor/plan";
@@ -24,6 +25,7 @@ import {
 import { customMetricAlarms } from "./custom";
 import { severityTopics } from "./topics";
 import { servicePublicUrl } from "./targets";
+import { alertmanagerConfigOutput, prometheusServerConfig } from "./server-configs";
 
 export interface AlarmsArgs {
   /** The validated stack config; its `alarms` section must be set. */
@@ -46,6 +48,13 @@ export class Alarms extends pulumi.ComponentResource {
   public readonly alarmNames: pulumi.Output<string[]>;
   /** The Prometheus rules file (YAML) generated from the same thresholds. */
   public readonly prometheusRules: string;
+  /**
+   * The Alertmanager config (YAML, secret: it holds webhook URLs and keys) routing the rules'
+   * alerts to the severities' channels, when `alarms.alertmanager` or `alarms.localMonitoring` is set.
+   */
+  public readonly alertmanagerConfig?: pulumi.Output<string>;
+  /** The Prometheus server config scraping every watched service (rules file `rules.yml` beside it). */
+  public readonly prometheusConfig: string;
   public readonly monitor?: HealthMonitor;
 
   constructor(name: string, args: AlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -60,12 +69,19 @@ export class Alarms extends pulumi.ComponentResource {
 
     const prometheus = prometheusInputForStack(cfg)!;
     this.prometheusRules = renderPrometheusRules(prometheus);
+    this.prometheusConfig = prometheusServerConfig(cfg, "rules.yml", []);
+    if (alarms.alertmanager || alarms.localMonitoring)
+      this.alertmanagerConfig = alertmanagerConfigOutput(cfg, args.secrets);
     this.healthCheckIds = {};
     const names: pulumi.Output<string>[] = [];
     if (!alarms.cloudwatch) {
       this.topicArns = {} as Record<Severity, pulumi.Output<string>>;
       this.alarmNames = pulumi.output([]);
-      this.registerOutputs({ prometheusRules: this.prometheusRules });
+      this.registerOutputs({
+        prometheusRules: this.prometheusRules,
+        prometheusConfig: this.prometheusConfig,
+        alertmanagerConfig: this.alertmanagerConfig,
+      });
       return;
     }
 
@@ -165,6 +181,8 @@ export class Alarms extends pulumi.ComponentResource {
       healthCheckIds: this.healthCheckIds,
       alarmNames: this.alarmNames,
       prometheusRules: this.prometheusRules,
+      prometheusConfig: this.prometheusConfig,
+      alertmanagerConfig: this.alertmanagerConfig,
     });
   }
 
@@ -177,7 +195,9 @@ export class Alarms extends pulumi.ComponentResource {
     tags: Record<string, string>,
   ): HealthMonitor {
     const monitor = alarms.monitor!;
-    const plan = monitorPlan(cfg);
+    // The run's monitor record goes to the stack's S3 ledger (the freeze reads it there).
+    const ledger = s3TargetOf(cfg.gates.ledger?.s3);
+    const plan = { ...monitorPlan(cfg), ...(ledger ? { stack: pulumi.getStack() } : {}) };
     const values = Object.fromEntries(secretKeysOf(plan).map((k) => [k, secrets.resolve({ secret: k })]));
     return new HealthMonitor(
       `${name}-monitor`,
@@ -190,6 +210,7 @@ export class Alarms extends pulumi.ComponentResource {
         timeoutSeconds: monitor.timeoutSeconds,
         namePrefix: prefix,
         tags,
+        ledger,
       },
       { parent: this },
     );

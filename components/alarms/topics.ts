@@ -1,6 +1,7 @@
 /**
  * One SNS topic per severity (P1-P4) and its subscriptions: every channel the severity names,
  * plus the `emails` shorthand on every severity. Endpoints given as secret references stay secret.
+ * Slack and PagerDuty channels are Alertmanager's (SNS cannot deliver to them).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -13,9 +14,10 @@ export interface SeverityTopics {
   subscriptions: aws.sns.TopicSubscription[];
 }
 
-const PROTOCOL: Record<ChannelConfig["kind"], string> = { email: "email", sms: "sms", webhook: "https" };
+type SnsChannel = Extract<ChannelConfig, { kind: "email" | "sms" | "webhook" }>;
+const PROTOCOL: Record<SnsChannel["kind"], string> = { email: "email", sms: "sms", webhook: "https" };
 
-function endpointOf(channel: ChannelConfig, secrets: SecretResolver): pulumi.Input<string> {
+function endpointOf(channel: SnsChannel, secrets: SecretResolver): pulumi.Input<string> {
   switch (channel.kind) {
     case "email":
       return channel.address;
@@ -70,6 +72,8 @@ export function severityTopics(
       const channel = channels.get(channelName);
       // The schema refuses unknown channel names; this guards hand-built configs.
       if (!channel) throw new Error(`alarms.severities.${sev}.channels: unknown channel "${channelName}"`);
+      // Slack and PagerDuty have no SNS protocol: Alertmanager delivers them (lib/alertmanager).
+      if (channel.kind === "slack" || channel.kind === "pagerduty") continue;
       subscribe(channel.name, PROTOCOL[channel.kind], endpointOf(channel, secrets));
     }
     for (const address of alarms.emails) subscribe(`email-${shortHash(address)}`, "email", address);

@@ -8,6 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { MonitorPlan, secretKeysOf } from "../../lambda/monitor/plan";
 import { bundleMonitorHandler } from "./bundle";
+import type { S3LedgerTarget } from "../../lib/ledger/s3";
 
 export interface HealthMonitorArgs {
   /** What to check (see components/monitor/plan.ts); holds no secret values. */
@@ -25,6 +26,8 @@ export interface HealthMonitorArgs {
   /** Prefix of physical names (`<fleet>-<environment>`). */
   namePrefix: string;
   tags?: Record<string, string>;
+  /** The S3 evidence ledger each run appends its monitor record to (plan.stack names the stack). */
+  ledger?: S3LedgerTarget;
 }
 
 export class HealthMonitor extends pulumi.ComponentResource {
@@ -38,6 +41,10 @@ export class HealthMonitor extends pulumi.ComponentResource {
 
   constructor(name: string, args: HealthMonitorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleetgate:monitor:HealthMonitor", name, {}, opts);
+    if (args.ledger && !args.plan.stack)
+      throw new Error(
+        `HealthMonitor ${name}: plan.stack must name the stack whose ledger the runs append to`,
+      );
     if (args.plan.checks.length === 0)
       throw new Error(`HealthMonitor ${name}: plan.checks must list at least one check`);
     const needed = secretKeysOf(args.plan);
@@ -101,6 +108,16 @@ export class HealthMonitor extends pulumi.ComponentResource {
               ...(parameterArn
                 ? [{ Effect: "Allow", Action: "ssm:GetParameter", Resource: parameterArn }]
                 : []),
+              // Append-only evidence: new objects under the stack's prefix, nothing else.
+              ...(args.ledger
+                ? [
+                    {
+                      Effect: "Allow",
+                      Action: "s3:PutObject",
+                      Resource: `arn:aws:s3:::${args.ledger.bucket}/${args.ledger.prefix}${args.plan.stack}/*`,
+                    },
+                  ]
+                : []),
             ],
           }),
         ),
@@ -120,9 +137,9 @@ export class HealthMonitor extends pulumi.ComponentResource {
         description: `fleetgate health monitor of ${args.plan.fleet} (${args.plan.environment})`,
         runtime: "nodejs20.x",
         handler: "index.handler",
-        code: new pulumi.asset.AssetArchive({
-          "index.js": new pulumi.asset.StringAsset(bundleMonitorHandler()),
-        }),
+        // The archive the function runs: the bundle and the plan it reads (the handler crashes
+        // without plan.json, so the test unpacks this very archive from the registered inputs).
+        code: this.code,
         role: role.arn,
         timeout: args.timeoutSeconds,
         memorySize: 256,
@@ -130,6 +147,7 @@ export class HealthMonitor extends pulumi.ComponentResource {
           variables: {
             FLEETGATE_MONITOR_TOPIC_ARN: args.topicArn,
             ...(parameter ? { FLEETGATE_MONITOR_SECRETS_PARAMETER: parameter.name } : {}),
+            ...(args.ledger ? { FLEETGATE_LEDGER_S3: JSON.stringify(args.ledger) } : {}),
           },
         },
         region,

@@ -5,6 +5,7 @@
  */
 import { formatResultTable, runChecks, summarizeResults } from "../../lib/checks/run";
 import type { CheckResult } from "../../lib/checks/types";
+import { MonitorRecord, monitorRecord } from "../../lib/ledger/record";
 import { MonitorPlan, resolvePlan, secretKeysOf } from "./plan";
 
 export interface Notification {
@@ -17,6 +18,8 @@ export interface MonitorDeps {
   /** Values of the given secret config keys (empty list: nothing to load). */
   loadSecrets(keys: string[]): Promise<Record<string, string>>;
   publish(notification: Notification): Promise<void>;
+  /** Appends the run's monitor record to the evidence ledger (absent: no ledger configured). */
+  record?: (record: MonitorRecord) => Promise<void>;
   /** Extra CA to trust (tests with self-signed servers). */
   ca?: string;
   now?: () => Date;
@@ -37,8 +40,21 @@ function subjectOf(plan: MonitorPlan, summary: string): string {
   return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
 }
 
-/** One monitor run. Returns normally when checks fail (the notification is the outcome). */
+/**
+ * One monitor run, recorded in the evidence ledger when `deps.record` is set (the error-budget
+ * freeze counts these runs). A ledger that cannot be written fails the run after notifying.
+ */
 export async function runMonitor(plan: MonitorPlan, deps: MonitorDeps): Promise<MonitorReport> {
+  const report = await checkAndNotify(plan, deps);
+  if (deps.record && plan.stack) {
+    const base = { stack: plan.stack, environment: plan.environment, fleet: plan.fleet };
+    // A run that could not check anything is not an available fleet: record the report's verdict.
+    await deps.record({ ...monitorRecord(base, report.results), ok: report.ok });
+  }
+  return report;
+}
+
+async function checkAndNotify(plan: MonitorPlan, deps: MonitorDeps): Promise<MonitorReport> {
   const now = (deps.now ?? (() => new Date()))().toISOString();
   let results: CheckResult[];
   try {

@@ -22,6 +22,8 @@ export type PlannedCheck = Omit<ResolvedCheck, SecretFields> & {
 export interface MonitorPlan {
   fleet: string;
   environment: string;
+  /** Pulumi stack whose ledger the run's monitor record goes to. */
+  stack?: string;
   /** Severity topic the failures go to (for the subject line). */
   severity: string;
   /** Retries of transient connection errors, as in the deploy gate. */

@@ -6,6 +6,7 @@
 import { appendRecord } from "./file";
 import { notify, Webhook } from "./notify";
 import type { DeployRecord } from "./record";
+import { appendS3Record, S3LedgerTarget } from "./s3";
 
 export interface LedgerContext {
   /** Absolute path of the JSON Lines file. */
@@ -21,6 +22,8 @@ export interface LedgerContext {
   webhooks: Webhook[];
   notifyTimeoutMs: number;
   freezeOverride?: string;
+  /** Also (and for readers, instead) the S3 ledger (gates.ledger.s3; lib/ledger/s3.ts). */
+  s3?: S3LedgerTarget;
 }
 
 /** The deploy record of this context with the given outcome and details. */
@@ -51,6 +54,8 @@ export async function recordAndNotify(
   rec: DeployRecord,
 ): Promise<{ line: string; problems: string[] }> {
   const line = appendRecord(ctx.file, rec);
+  // The bucket is the durable copy: a CI runner's file is discarded with the runner.
+  if (ctx.s3) await appendS3Record(ctx.s3, ctx.stack, rec);
   const problems = ctx.webhooks.length ? await notify(ctx.webhooks, rec, ctx.notifyTimeoutMs) : [];
   return { line, problems };
 }

@@ -61,7 +61,9 @@ export function buildPrometheusRules(input: PrometheusRulesInput): RuleFile {
     const sel = `${p.serviceLabel}=${quote(service)}`;
     rules.push({
       alert: "ServiceDown",
-      expr: `up{${sel}} == 0`,
+      // A failed scrape (up == 0) or no series at all: a target that vanished from discovery,
+      // or was never scraped, must not stay silent.
+      expr: `up{${sel}} == 0 or absent(up{${sel}})`,
       for: promDuration(alarms.serviceDown.windowSeconds),
       labels: labels(service, "service-down", alarms.serviceDown.severity),
       annotations: {

@@ -9,6 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { LedgerContext, recordGateFailure } from "../../lib/ledger/context";
+import { uploadBackup } from "../../lib/ledger/s3";
 import { pgDump } from "./pgdump";
 
 export interface BackupArgs {
@@ -43,6 +44,8 @@ interface BackupOutputs extends BackupInputs {
   sizeBytes: number;
   takenAt: string;
   durationMs: number;
+  /** s3:// URL of the uploaded copy (with gates.ledger.s3). */
+  s3?: string;
 }
 
 /**
@@ -84,8 +87,18 @@ export async function takeBackup(inputs: BackupInputs): Promise<BackupOutputs> {
   const file = path.join(inputs.directory, dumpFileName(inputs.stack, inputs.revision, now));
   try {
     const { sizeBytes, durationMs } = await pgDump(inputs.connection, file, inputs.timeoutSeconds * 1000);
+    // With an S3 ledger (gates.ledger.s3) the dump goes to the bucket too: a CI runner's disk
+    // is discarded with the runner. Not stored durably: nothing is deployed.
+    const s3 = inputs.evidence?.s3 ? await uploadBackup(inputs.evidence.s3, inputs.stack, file) : undefined;
     pruneDumps(inputs.directory, inputs.stack, inputs.keep);
-    return { ...inputs, path: file, sizeBytes, takenAt: now.toISOString(), durationMs };
+    return {
+      ...inputs,
+      path: file,
+      sizeBytes,
+      takenAt: now.toISOString(),
+      durationMs,
+      ...(s3 ? { s3 } : {}),
+    };
   } catch (err) {
     const message = `${(err as Error).message}\n\nNothing was deployed: the deploy waits for a successful backup (gates.backup).`;
     throw new Error(await recordGateFailure(inputs.evidence, "backup", message));

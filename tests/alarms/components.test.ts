@@ -249,8 +249,9 @@ describe("alarms: components under mocks", function () {
       assert.strictEqual(fn.runtime, "nodejs20.x");
       assert.strictEqual(fn.handler, "index.handler");
       assert.strictEqual(fn.region, "us-east-1");
-      // Mocks do not serialize assets: read the archive the component built.
-      const assets = await alarms.monitor!.code.assets;
+      // The archive the Function resource received (not the component's own field).
+      assert.ok(pulumi.asset.AssetArchive.isInstance(fn.code as pulumi.asset.AssetArchive));
+      const assets = await (fn.code as pulumi.asset.AssetArchive).assets;
       assert.deepStrictEqual(Object.keys(assets).sort(), ["index.js", "plan.json"]);
       const code = await (assets["index.js"] as pulumi.asset.StringAsset).text;
       assert.match(code, /exports, \{[^}]*handler: \(\) => handler/, "exports the handler");
@@ -260,9 +261,15 @@ describe("alarms: components under mocks", function () {
       assert.strictEqual(env.FLEETGATE_MONITOR_TOPIC_ARN, topicArn("refapp-prod", "P1"));
       assert.strictEqual(env.FLEETGATE_MONITOR_SECRETS_PARAMETER, "/fleetgate/refapp-prod/monitor/secrets");
       assert.deepStrictEqual(Object.keys(env).sort(), [
+        "FLEETGATE_LEDGER_S3",
         "FLEETGATE_MONITOR_SECRETS_PARAMETER",
         "FLEETGATE_MONITOR_TOPIC_ARN",
       ]);
+      // Each run's monitor record goes to the stack's S3 ledger (gates.ledger.s3).
+      assert.deepStrictEqual(JSON.parse(env.FLEETGATE_LEDGER_S3), {
+        bucket: "fleetgate-example-evidence",
+        prefix: "fleetgate/ledger/",
+      });
       const plan = JSON.parse(await (assets["plan.json"] as pulumi.asset.StringAsset).text);
       assert.deepStrictEqual(
         plan.checks.map((c: { name: string; url: string; timeoutMs: number }) => [
@@ -299,6 +306,12 @@ describe("alarms: components under mocks", function () {
           Effect: "Allow",
           Action: "ssm:GetParameter",
           Resource: "arn:aws:ssm:us-east-1:123456789012:parameter/fleetgate/refapp-prod/monitor/secrets",
+        },
+        // Append-only: new ledger objects under this stack's prefix.
+        {
+          Effect: "Allow",
+          Action: "s3:PutObject",
+          Resource: "arn:aws:s3:::fleetgate-example-evidence/fleetgate/ledger/test/*",
         },
       ]);
       const role = one("aws:iam/role:Role", "alarms-monitor-role").inputs;

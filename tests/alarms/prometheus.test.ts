@@ -139,7 +139,7 @@ describe("alarms: Prometheus rules", function () {
         `${s}:HighLatencyP99:5m`,
       ]),
     );
-    assert.strictEqual(rules[0].expr, 'up{service="api"} == 0');
+    assert.strictEqual(rules[0].expr, 'up{service="api"} == 0 or absent(up{service="api"})');
     assert.match(rules[1].expr, / > 5$/);
     assert.match(rules[2].expr, /^histogram_quantile\(0\.95, .*\) > 2$/);
   });
@@ -175,6 +175,41 @@ describe("alarms: Prometheus rules", function () {
     } finally {
       fs.writeFileSync(path.join(dir, "rules.yml"), renderPrometheusRules(INPUT));
     }
+  });
+
+  it("ServiceDown fires for a service whose series is absent (never scraped or gone), not only on up == 0", () => {
+    const input = { ...INPUT, services: ["api", "ghost"] };
+    fs.writeFileSync(path.join(dir, "absent.rules.yml"), renderPrometheusRules(input));
+    const down = (service: string) => ({
+      exp_labels: expLabels(service, "service-down", "P2", "5"),
+      exp_annotations: {
+        summary: `${service} is down`,
+        description: `No successful scrape of ${service} (prod) for 1m.`,
+      },
+    });
+    const tests = {
+      rule_files: ["absent.rules.yml"],
+      evaluation_interval: "1m",
+      tests: [
+        {
+          interval: "1m",
+          // api is scraped and up until minute 10, then its target vanishes; ghost never had one.
+          input_series: [{ series: 'up{service="api",job="fleetgate-api"}', values: "1x10" }],
+          alert_rule_test: [
+            { eval_time: "5m", alertname: "ServiceDown", exp_alerts: [down("ghost")] },
+            { eval_time: "20m", alertname: "ServiceDown", exp_alerts: [down("api"), down("ghost")] },
+          ],
+        },
+      ],
+    };
+    fs.writeFileSync(path.join(dir, "absent.tests.yml"), stringify(tests));
+    const r = run(["test", "rules", "absent.tests.yml"], dir);
+    assert.strictEqual(r.code, 0, r.output);
+    // Without the absent() branch the same test fails: the rule would stay silent.
+    const onlyUp = renderPrometheusRules(input).replace(/ or absent\(up\{service="[a-z]+"\}\)/g, "");
+    fs.writeFileSync(path.join(dir, "absent.rules.yml"), onlyUp);
+    const r2 = run(["test", "rules", "absent.tests.yml"], dir);
+    assert.notStrictEqual(r2.code, 0, r2.output);
   });
 
   for (const stack of ["dev", "prod"]) {

@@ -17,7 +17,12 @@ import { renderWorkflowFiles } from "../../components/ci/workflows";
 import { REPO_ROOT, tempDir } from "../support/engine";
 import { referencedSecrets, stackConfigOf } from "./support";
 
-const BASE = { repository: "acme/refapp", environments: [{ name: "dev" }] };
+const BASE = {
+  repository: "acme/refapp",
+  environments: [{ name: "dev" }],
+  // A shared state backend is required (config/ci.ts); the fixtures below differ elsewhere.
+  variables: [{ name: "PULUMI_BACKEND_URL", value: "s3://acme-state" }],
+};
 
 /** Issues of a ci section validated inside a whole stack config, as `path: message` lines. */
 function issuesOf(ci: Record<string, unknown>): string[] {

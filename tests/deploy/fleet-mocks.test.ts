@@ -123,12 +123,13 @@ describe("deploy features in the Fleet (mocks)", function () {
       api: "ghcr.io/o/api:1.8.4",
       worker: "ghcr.io/o/worker:2.0.0",
     });
-    const s3 = byType("aws:s3/bucketObjectv2:BucketObjectv2");
-    assert.strictEqual(s3.length, 1);
-    assert.strictEqual(s3[0].inputs.bucket, "acme-evidence");
-    assert.strictEqual(s3[0].inputs.key, "fleetgate/ledger/prod/2026-11-25T10-00-00-000Z-rev9.json");
-    assert.strictEqual(s3[0].inputs.content, '{"kind":"deploy"}');
-    assert.strictEqual(s3[0].inputs.region, "eu-west-1");
+    // The record goes to the bucket through the ledger (lib/ledger/s3.ts), one object per record.
+    assert.deepStrictEqual((evidence[0].inputs.ledger as { s3: unknown }).s3, {
+      bucket: "acme-evidence",
+      prefix: "fleetgate/ledger/",
+      region: "eu-west-1",
+    });
+    assert.strictEqual(byType("aws:s3/bucketObjectv2:BucketObjectv2").length, 0);
   });
 
   it("registers none of them when the stack does not configure them", async () => {
@@ -154,8 +155,11 @@ describe("deploy features in the Fleet (mocks)", function () {
         ok: i > 5,
       });
     }
+    // The file ledger (with gates.ledger.s3 the freeze reads the bucket: tests/evidence).
+    const cfg = config(dir, { errorBudget: {} });
+    delete cfg.gates.ledger!.s3;
     assert.throws(
-      () => new Fleet("refapp", { config: config(dir, { errorBudget: {} }), secrets: fakeSecrets }),
+      () => new Fleet("refapp", { config: cfg, secrets: fakeSecrets }),
       (err: Error) => {
         assert.ok(err instanceof FreezeError);
         assert.match(

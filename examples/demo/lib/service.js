@@ -47,16 +47,62 @@ function requestId(req) {
   return typeof given === "string" && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
 }
 
+/** Upper bounds (seconds) of the request-duration histogram buckets. */
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 /**
- * Serves `handler(req, res, ctx)` on 127.0.0.1:$PORT. Every answer carries x-request-id;
+ * Request metrics in the Prometheus text format: `http_requests_total{code}` and the
+ * `http_request_duration_seconds` histogram (the names the generated alert rules use). The
+ * scrape config adds the `service` label, so the service does not repeat its own name here.
+ */
+function requestMetrics() {
+  const byCode = new Map();
+  const counts = BUCKETS.map(() => 0);
+  let count = 0;
+  let sum = 0;
+  return {
+    observe(status, seconds) {
+      byCode.set(status, (byCode.get(status) || 0) + 1);
+      BUCKETS.forEach((le, i) => {
+        if (seconds <= le) counts[i]++;
+      });
+      count++;
+      sum += seconds;
+    },
+    render() {
+      const lines = [
+        "# HELP http_requests_total HTTP requests answered, by status code.",
+        "# TYPE http_requests_total counter",
+        ...[...byCode].map(([code, n]) => `http_requests_total{code="${code}"} ${n}`),
+        "# HELP http_request_duration_seconds Time to answer an HTTP request.",
+        "# TYPE http_request_duration_seconds histogram",
+        ...BUCKETS.map((le, i) => `http_request_duration_seconds_bucket{le="${le}"} ${counts[i]}`),
+        `http_request_duration_seconds_bucket{le="+Inf"} ${count}`,
+        `http_request_duration_seconds_sum ${sum}`,
+        `http_request_duration_seconds_count ${count}`,
+      ];
+      return `${lines.join("\n")}\n`;
+    },
+  };
+}
+
+/**
+ * Serves `handler(req, res, ctx)` on 127.0.0.1:$PORT. GET /metrics answers the request metrics
+ * (Prometheus text format; scrapes are not counted). Every answer carries x-request-id;
  * errors become 500 without details; SIGTERM closes the server and exits.
  */
 function serve(name, handler) {
   const port = Number(requireEnv("PORT"));
+  const metrics = requestMetrics();
   const server = http.createServer(async (req, res) => {
+    if (req.method === "GET" && req.url === "/metrics") {
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+      return res.end(metrics.render());
+    }
     const started = Date.now();
     const id = requestId(req);
     res.setHeader("x-request-id", id);
+    res.on("finish", () => metrics.observe(res.statusCode, (Date.now() - started) / 1000));
     res.on("finish", () =>
       console.log(
         JSON.stringify({
