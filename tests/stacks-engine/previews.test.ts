@@ -35,4 +35,30 @@ describe("shipped stacks: pulumi preview --policy-pack through the engine", func
       );
     });
   }
+
+  it("an invalid config: preview fails and prints the list of problems once, without a stack trace", async () => {
+    stack.clearCalls();
+    const cfg = structuredClone(shippedConfig("prod")) as Record<
+      string,
+      { services: Record<string, unknown>[] }
+    >;
+    cfg["fleetgate:fleet"].services[4].image = "ghcr.io/fleetgate-example/dashboard:stable";
+    delete cfg["fleetgate:fleet"].services[0].healthCheckPath;
+    stack.writeConfig(cfg);
+    const r = await stack.run("preview", "--policy-pack", POLICY_PACK);
+    assert.notStrictEqual(r.code, 0, r.output);
+    const problems = [
+      /- fleet\.services\[4\]\.image: tag "stable" is not pinned/g,
+      /- fleet\.services\[0\]\.healthCheckPath: web service "refapp-api" needs a health check path/g,
+    ];
+    assert.match(r.output, /invalid fleetgate stack config \(2 problems\)/);
+    // The engine shows an error in its progress line and again under Diagnostics; the problems
+    // themselves are listed in the Diagnostics block only, each once.
+    const diagnostics = r.output.slice(r.output.indexOf("Diagnostics:"));
+    for (const p of problems)
+      assert.strictEqual(diagnostics.match(p)?.length, 1, `${p} not listed once:\n${r.output}`);
+    assert.doesNotMatch(r.output, /unhandled exception|ConfigError|\n\s+at \S+ \(|issues: \[/, r.output);
+    // Nothing was registered with a provider.
+    assert.deepStrictEqual(stack.calls(), []);
+  });
 });
