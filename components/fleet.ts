@@ -19,11 +19,10 @@ import {
   PreDeployGates,
 } from "./gates";
 import { buildLocalPlatform, localStateDir } from "./local";
-import { localGeneratedSecrets } from "./local/secrets";
 import { PlatformBuilder, PlatformResult } from "./platform";
 import { buildRenderPlatform } from "./render";
 import { fleetRevision } from "./revision";
-import { SecretResolver, secretResolver } from "./secrets";
+import { generatedSecrets, SecretResolver, secretResolver } from "./secrets";
 
 export interface FleetArgs {
   /** The validated stack config (see config/load.ts). */
@@ -71,8 +70,8 @@ export class Fleet extends pulumi.ComponentResource {
       if (reason) throw new Error(`fleet.services[${i}].image: ${reason}`);
     });
     this.revision = fleetRevision(cfg.fleet);
-    // The local stack generates its own secrets (API keys, signing secrets) once, kept in state.
-    const generated = cfg.platform.kind === "local" ? localGeneratedSecrets(this, cfg) : undefined;
+    // The stack generates its own secrets (API keys, signing secrets) once, kept secret in state.
+    const generated = generatedSecrets(this, cfg);
     const secrets = args.secrets ?? secretResolver({ generated });
 
     // Deploy gates (components/gates.ts, docs/gates.md): snapshot before, smoke + verify after.

@@ -344,11 +344,6 @@ export function crossFieldIssues(cfg: StackConfig, ctx: ConfigContext): ConfigIs
       if (!ctx.secretKeys.has(key)) {
         add(path, `secret "${key}" is not set; run: pulumi config set --secret fleetgate:${key} <value>`);
       }
-    } else if (cfg.platform.kind !== "local") {
-      add(
-        path,
-        `generated secrets exist only on the local platform; use { secret: <key> } set with pulumi config set --secret`,
-      );
     }
   });
   return issues;
