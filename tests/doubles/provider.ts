@@ -63,10 +63,13 @@ export function doubleProvider(opts: DoubleOptions): provider.Provider {
     }
     return { id, outs: result };
   };
-  /** Keys the double computes for a type (not inputs): ignored when diffing old outputs against new inputs. */
+  /**
+   * Old outputs that are no input left out by the program: outputs only, and computed inputs
+   * (their old value stays when the program omits them, as with the real provider).
+   */
   const computedKeys = (type: string, olds: Props) => {
-    const inputs = new Set(schemaOf(type).inputs);
-    return new Set(Object.keys(olds).filter((k) => !inputs.has(k)));
+    const { inputs, computed } = schemaOf(type);
+    return new Set(Object.keys(olds).filter((k) => !inputs.includes(k) || computed.includes(k)));
   };
 
   return {
@@ -102,7 +105,9 @@ export function doubleProvider(opts: DoubleOptions): provider.Provider {
         ...Object.keys(news).filter((k) => !same(olds[k], news[k])),
         ...Object.keys(olds).filter((k) => !(k in news) && !computed.has(k) && !isMissing(olds[k])),
       ];
-      record({ method: "diff", type, name: urnName(urn), id, inputs: news, result: { changed } });
+      // The old values of what changed go to the log too (redacted), so a failed assertion shows them.
+      const was = Object.fromEntries(changed.map((k) => [k, olds[k] ?? null]));
+      record({ method: "diff", type, name: urnName(urn), id, inputs: news, result: { changed, was } });
       return { changes: changed.length > 0, replaces: [] };
     },
 

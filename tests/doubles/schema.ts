@@ -14,6 +14,11 @@ export interface TypeSchema {
   inputs: string[];
   /** Every `pulumi.Output` property of the resource class. */
   outputs: string[];
+  /**
+   * Outputs the provider fills in when the program leaves them out (`pulumi.Output<T>` without
+   * `| undefined`): leaving such an input out keeps the old value, it is no change.
+   */
+  computed: string[];
 }
 
 /** `aws:cloudwatch/metricAlarm:MetricAlarm` → `<root>/aws/cloudwatch/metricAlarm.d.ts`; `index` lives at the root. */
@@ -49,10 +54,12 @@ export function typeSchema(packagesRoot: string, token: string): TypeSchema | un
     const args = interfaceMembers(source, `${typeName}Args`);
     const classStart = source.indexOf(`export declare class ${typeName} `);
     const classBody = classStart < 0 ? "" : source.slice(classStart, source.indexOf("\n}", classStart));
+    const outputs = [...classBody.matchAll(/^ {4}readonly (\w+)!?: pulumi\.Output<(.*)>;$/gm)];
     schema = {
       required: args.filter((a) => !a.optional).map((a) => a.name),
       inputs: args.map((a) => a.name),
-      outputs: [...classBody.matchAll(/^ {4}readonly (\w+)!?: pulumi\.Output</gm)].map((m) => m[1]),
+      outputs: outputs.map((m) => m[1]),
+      computed: outputs.filter((m) => !/\| undefined$/.test(m[2])).map((m) => m[1]),
     };
   }
   cache.set(token, schema);
