@@ -15,6 +15,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { EngineStack, POLICY_PACK, shippedConfig } from "../stacks-engine/support";
 import { runPulumiAsync } from "../support/engine";
+import { BROKEN_PROD, RAW } from "./engine-cases";
 
 type Obj = Record<string, unknown>;
 
@@ -36,32 +37,6 @@ function brokenProd(): Obj {
   delete envs.find((e) => e.name === "prod")!.reviewers;
   return cfg;
 }
-
-const BROKEN_PROD: [policy: string, message: RegExp][] = [
-  ["smoke-gate", /public service "refapp-dashboard" is not covered by the smoke suite/],
-  [
-    "integrity-gate",
-    /the stack has a database \(env-var set "backend" declares DATABASE_URL\) but no integrity gate/,
-  ],
-  ["service-down-alarm", /public service "refapp-dashboard" has no service-down alarm/],
-  [
-    "secret-env-values",
-    /env var STRIPE_API_KEY of set "backend" has a plain value but its name looks secret/,
-  ],
-  ["prod-reviewers", /GitHub environment "prod" has no required reviewers/],
-];
-
-const RAW: [policy: string, message: RegExp][] = [
-  [
-    "pinned-images",
-    /docker:index\/remoteImage:RemoteImage "edge-proxy" name "nginx:latest": tag "latest" is not pinned/,
-  ],
-  [
-    "actions-pinned-by-sha",
-    /workflow \.github\/workflows\/ci\.yml jobs\.test\.steps\[0\]\.uses: .*actions\/checkout@v4/,
-  ],
-  ["web-health-check", /public service "web" has no health check path/],
-];
 
 /** `[<level>]  <policy>` header line of a reported violation, followed (within the block) by the message. */
 function assertReported(output: string, level: "mandatory" | "advisory", policy: string, message: RegExp) {

@@ -13,28 +13,11 @@ import { doublesEnv } from "../doubles/build";
 import { DoubleCall, readCalls } from "../doubles/provider";
 import { engineEnv, REPO_ROOT, runPulumiAsync, tempDir } from "../support/engine";
 import { RenderDouble } from "../support/render-double";
+import { SHIPPED_STACKS, shippedConfig } from "./shipped";
+
+export { SHIPPED_STACKS, shippedConfig };
 
 export const POLICY_PACK = path.join(REPO_ROOT, "policies");
-
-/** The stack files users run: dev, prod and every example. */
-export const SHIPPED_STACKS: Record<string, string> = {
-  dev: path.join(REPO_ROOT, "Pulumi.dev.yaml"),
-  prod: path.join(REPO_ROOT, "Pulumi.prod.yaml"),
-  ...Object.fromEntries(
-    fs
-      .readdirSync(path.join(REPO_ROOT, "examples", "stacks"))
-      .sort()
-      .map((name) => [name, path.join(REPO_ROOT, "examples", "stacks", name, `Pulumi.${name}.yaml`)]),
-  ),
-};
-
-/** A shipped stack file's `fleetgate:*` config (namespaced keys), parsed. */
-export function shippedConfig(stack: string): Record<string, unknown> {
-  const doc = YAML.parse(fs.readFileSync(SHIPPED_STACKS[stack], "utf8")) as {
-    config: Record<string, unknown>;
-  };
-  return doc.config;
-}
 
 /** Every secret key a shipped stack references (all set once on the test stack). */
 export const SECRET_KEYS = [
