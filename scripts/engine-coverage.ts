@@ -13,10 +13,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { referencedSecretKeys } from "../config/schema";
 import { fleetgatePolicies } from "../policies/pack";
 import { POLICY_CASES } from "../tests/policies/engine-cases";
-import { SHIPPED_STACKS, shippedConfig } from "../tests/stacks-engine/shipped";
+import { SHIPPED_STACKS, validatedShipped } from "../tests/stacks-engine/shipped";
 import { buildFleetUnderMocks } from "../tests/support/mocks";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
@@ -46,15 +45,8 @@ async function registeredTypes(stack: string): Promise<Set<string>> {
     false,
   );
   const { Fleet } = await import("../components/fleet");
-  const { validateStackConfig } = await import("../config/load");
-  const raw = Object.fromEntries(
-    Object.entries(shippedConfig(stack))
-      .filter(([k]) => k.startsWith("fleetgate:"))
-      .map(([k, v]) => [k.slice("fleetgate:".length), v]),
-  );
-  const result = validateStackConfig(raw, { secretKeys: new Set(referencedSecretKeys(raw)) });
-  if (!result.ok) throw new Error(`${stack}: ${JSON.stringify(result.issues)}`);
-  await buildFleetUnderMocks(Fleet, result.config, () => count, stack);
+  const config = validatedShipped(stack);
+  await buildFleetUnderMocks(Fleet, config, () => count, stack);
   return types;
 }
 

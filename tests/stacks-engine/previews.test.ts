@@ -5,6 +5,10 @@
  * stack registers went through the doubles' `check`.
  */
 import * as assert from "assert";
+import { renderWorkflowFiles } from "../../components/ci/workflows";
+import { DoubleCall } from "../doubles/provider";
+import { validatedShipped } from "./shipped";
+import { GITHUB_REPOSITORY_FILE } from "./types";
 import { EngineStack, POLICY_PACK, SECRET_KEYS, secretValue, SHIPPED_STACKS, shippedConfig } from "./support";
 
 describe("shipped stacks: pulumi preview --policy-pack through the engine", function () {
@@ -18,6 +22,9 @@ describe("shipped stacks: pulumi preview --policy-pack through the engine", func
     await stack?.dispose();
   });
 
+  /** Each stack's `check` calls at the provider doubles. */
+  const checks: Record<string, DoubleCall[]> = {};
+
   for (const name of Object.keys(SHIPPED_STACKS)) {
     it(`${name}: preview passes the pack with no violation`, async () => {
       stack.clearCalls();
@@ -28,13 +35,31 @@ describe("shipped stacks: pulumi preview --policy-pack through the engine", func
       assert.match(r.output, /Policies:\s*\n\s*✅ fleetgate@v/);
       for (const key of SECRET_KEYS) assert.ok(!r.output.includes(secretValue(key)), `secret ${key} printed`);
       if (process.env.FLEETGATE_SHOW_PREVIEW) console.log(r.output);
-      const checked = new Set(stack.calls("check").map((c) => c.type));
+      checks[name] = stack.calls("check");
+      const checked = new Set(checks[name].map((c) => c.type));
       assert.ok(
         checked.size > 0 || !/aws:|github:/.test(r.output),
         `no provider type reached the doubles:\n${r.output}`,
       );
     });
   }
+
+  it("dev: the workflow files reaching the github double are the generated ones, actions pinned by SHA", () => {
+    const files = Object.fromEntries(
+      checks.dev
+        .filter((c) => c.type === GITHUB_REPOSITORY_FILE)
+        .map((c) => [(c.inputs as { file: string }).file, (c.inputs as { content: string }).content]),
+    );
+    const expected = renderWorkflowFiles(validatedShipped("dev").ci!, `Pulumi.${stack.name}.yaml`);
+    assert.deepStrictEqual(Object.keys(files).sort(), Object.keys(expected).sort());
+    for (const [file, content] of Object.entries(files)) {
+      assert.strictEqual(content, expected[file], file);
+      // Every action and reusable workflow of another repository is pinned; local ./ ones are exempt.
+      for (const uses of content.match(/uses: [^.\s]\S*/g) ?? []) {
+        assert.match(uses, /@[0-9a-f]{40}$/, `${file}: ${uses}`);
+      }
+    }
+  });
 
   it("an invalid config: preview fails and prints the list of problems once, without a stack trace", async () => {
     stack.clearCalls();

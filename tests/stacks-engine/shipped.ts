@@ -2,6 +2,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { validateStackConfig } from "../../config/load";
+import { referencedSecretKeys, StackConfig } from "../../config/schema";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -23,4 +25,16 @@ export function shippedConfig(stack: string): Record<string, unknown> {
     config: Record<string, unknown>;
   };
   return doc.config;
+}
+
+/** A shipped stack's validated config, every `{ secret }` it references counted as set. */
+export function validatedShipped(stack: string): StackConfig {
+  const raw = Object.fromEntries(
+    Object.entries(shippedConfig(stack))
+      .filter(([k]) => k.startsWith("fleetgate:"))
+      .map(([k, v]) => [k.slice("fleetgate:".length), v]),
+  );
+  const result = validateStackConfig(raw, { secretKeys: new Set(referencedSecretKeys(raw)) });
+  if (!result.ok) throw new Error(`${stack}: ${JSON.stringify(result.issues)}`);
+  return result.config;
 }
