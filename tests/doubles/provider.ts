@@ -8,6 +8,7 @@
  */
 import { randomBytes } from "crypto";
 import * as fs from "fs";
+import { isDeepStrictEqual } from "util";
 import type * as provider from "@pulumi/pulumi/provider";
 import { OUTPUTS, githubInvoke, urnName, urnType } from "./outputs";
 import { typeSchema } from "./schema";
@@ -100,7 +101,7 @@ export function doubleProvider(opts: DoubleOptions): provider.Provider {
     async diff(id, urn, olds: Props, news: Props) {
       const type = urnType(urn);
       const computed = computedKeys(type, olds);
-      const same = (a: unknown, b: unknown) => JSON.stringify(reveal(a)) === JSON.stringify(reveal(b));
+      const same = (a: unknown, b: unknown) => isDeepStrictEqual(reveal(a), reveal(b));
       const changed = [
         ...Object.keys(news).filter((k) => !same(olds[k], news[k])),
         ...Object.keys(olds).filter((k) => !(k in news) && !computed.has(k) && !isMissing(olds[k])),
@@ -108,7 +109,8 @@ export function doubleProvider(opts: DoubleOptions): provider.Provider {
       // The old values of what changed go to the log too (redacted), so a failed assertion shows them.
       const was = Object.fromEntries(changed.map((k) => [k, olds[k] ?? null]));
       record({ method: "diff", type, name: urnName(urn), id, inputs: news, result: { changed, was } });
-      return { changes: changed.length > 0, replaces: [] };
+      // The random provider's resources are immutable: any change replaces them.
+      return { changes: changed.length > 0, replaces: pkg === "random" ? changed : [] };
     },
 
     async create(urn, inputs: Props) {

@@ -131,6 +131,12 @@ describe("provider doubles (in-process)", () => {
     const value = (r.outs.result as { value: string }).value;
     assert.match(value, /^[A-Za-z0-9]{40}$/);
     assert.ok((value.match(/[0-9]/g) ?? []).length >= 5);
+    const longer = await random.diff!("none", urn(type, "pw"), r.outs, {
+      length: 48,
+      special: false,
+      minNumeric: 5,
+    });
+    assert.deepStrictEqual(longer.replaces, ["length"], "a random resource is replaced, never updated");
     await double("github").create!(urn("github:index/actionsSecret:ActionsSecret", "s"), {
       repository: "acme/app",
       secretName: "TOKEN",
@@ -143,9 +149,10 @@ describe("provider doubles (in-process)", () => {
       calls.map((c) => [c.pkg, c.method, c.type]),
       [
         ["random", "create", type],
+        ["random", "diff", type],
         ["github", "create", "github:index/actionsSecret:ActionsSecret"],
       ],
     );
-    assert.strictEqual((calls[1].inputs as { plaintextValue: string }).plaintextValue, "[secret]");
+    assert.strictEqual((calls[2].inputs as { plaintextValue: string }).plaintextValue, "[secret]");
   });
 });
