@@ -2,10 +2,26 @@
  * The fleetgate program: read the stack config (validated before anything is registered)
  * and build one Fleet. Outputs are what a reader of `pulumi stack output` wants after an `up`.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { Fleet } from "./components/fleet";
-import { loadFromPulumi } from "./config/load";
+import { ConfigError, loadFromPulumi } from "./config/load";
+import type { StackConfig } from "./config/schema";
 
-const config = loadFromPulumi();
+/**
+ * The validated config. An invalid one stops the program before anything is registered and is
+ * reported once, as the list of problems: a RunError goes to the engine's error log without a
+ * Node stack trace (which would say nothing about the config) and fails the run.
+ */
+function loadConfig(): StackConfig {
+  try {
+    return loadFromPulumi();
+  } catch (e) {
+    if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+    throw e;
+  }
+}
+
+const config = loadConfig();
 const fleet = new Fleet(config.fleet.name, { config });
 
 export const revision = fleet.revision;

@@ -21,12 +21,11 @@ import {
 import { buildLocalPlatform, localStateDir } from "./local";
 import { LocalMonitoring } from "./monitoring-local";
 import { EvidenceBucket } from "./evidence";
-import { localGeneratedSecrets } from "./local/secrets";
 import { PlatformBuilder, PlatformResult } from "./platform";
 import { ReleaseImages } from "./release";
 import { buildRenderPlatform } from "./render";
 import { fleetRevision } from "./revision";
-import { SecretResolver, secretResolver } from "./secrets";
+import { generatedSecrets, SecretResolver, secretResolver } from "./secrets";
 
 export interface FleetArgs {
   /** The validated stack config (see config/load.ts). */
@@ -96,8 +95,8 @@ export class Fleet extends pulumi.ComponentResource {
           }
         : cfg.fleet,
     );
-    // The local stack generates its own secrets (API keys, signing secrets) once, kept in state.
-    const generated = cfg.platform.kind === "local" ? localGeneratedSecrets(this, cfg) : undefined;
+    // The stack generates its own secrets (API keys, signing secrets) once, kept secret in state.
+    const generated = generatedSecrets(this, cfg);
     const secrets = args.secrets ?? secretResolver({ generated });
     // Released, promoted and resolved images (components/release.ts), before anything deploys.
     if (cfg.release)

@@ -388,11 +388,6 @@ export function crossFieldIssuesAt(
       if (!ctx.secretKeys.has(key)) {
         add(path, `secret "${key}" is not set; run: pulumi config set --secret fleetgate:${key} <value>`);
       }
-    } else if (cfg.platform.kind !== "local") {
-      add(
-        path,
-        `generated secrets exist only on the local platform; use { secret: <key> } set with pulumi config set --secret`,
-      );
     }
   });
   return issues;

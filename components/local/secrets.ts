@@ -1,6 +1,7 @@
 /**
  * The local stack's generated secrets: one `local:Secrets` resource holding every
  * `{ generated: <name> }` reference of the config, created once and kept secret in state.
+ * (Other platforms generate theirs with `random.RandomPassword`: components/secrets.ts.)
  */
 import * as pulumi from "@pulumi/pulumi";
 import { isSecretRef } from "../../config/primitives";

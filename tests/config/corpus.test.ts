@@ -154,11 +154,6 @@ const CASES: Case[] = [
     mutate: (c) => (c.platform = { kind: "local" }),
     expect: ['fleet.services[0].local: the local platform needs local.command and local.port for "shop-api"'],
   },
-  {
-    title: "generated secret outside the local platform",
-    mutate: (c) => (c.fleet.envSets[0].vars.API_KEY = { generated: "api-key" }),
-    expect: ["fleet.envSets[0].vars.API_KEY: generated secrets exist only on the local platform"],
-  },
 ];
 
 describe("config: bad-config corpus", () => {
