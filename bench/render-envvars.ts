@@ -10,8 +10,7 @@
  *   npx ts-node --transpile-only bench/render-envvars.ts [--rps 10] [--latency 20]
  */
 import { envVarSetProvider } from "../providers/render/envVarSet";
-import { DEFAULT_REQUESTS_PER_SECOND } from "../providers/render/client";
-import { rateLimitFloorMs } from "../providers/render/ratelimit";
+import { rateLimitFloorMs } from "../provider/render/ratelimit";
 import { RenderDouble } from "../tests/support/render-double";
 
 function arg(name: string, fallback: number): number {
@@ -20,7 +19,7 @@ function arg(name: string, fallback: number): number {
 }
 
 async function main() {
-  const rps = arg("rps", DEFAULT_REQUESTS_PER_SECOND);
+  const rps = arg("rps", 10);
   const latencyMs = arg("latency", 20);
   const key = "rnd_bench";
   process.env.RENDER_API_KEY = key;

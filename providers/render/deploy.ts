@@ -5,9 +5,9 @@
  * live before, for rollback. It re-runs when the image or the service's pushed env set changes.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { isNotFound, renderRequest, RenderClientSettings } from "./client";
-import { ApiInputs, rememberConfig, renderApiKey } from "./credentials";
-import { withoutUndefined } from "./plain";
+import { isNotFound, renderRequest, RenderClientSettings } from "../../provider/render/client";
+import { ApiInputs, rememberConfig, renderApiKey } from "../../provider/render/credentials";
+import { withoutUndefined } from "../../provider/render/plain";
 import { ApiDeploy, DEFAULT_WAIT, liveDeployId, startDeploy, waitForDeploy } from "./deploys";
 
 export interface DeployInputs {

@@ -4,7 +4,7 @@
  * whole set → read back and verify. A failed read means no write. Errors never carry values.
  */
 import { mergeEnvVars, sameEnvVars } from "../envsets/merge";
-import { listAll, renderRequest, RenderClientSettings } from "./client";
+import { listAll, renderRequest, RenderClientSettings } from "../../provider/render/client";
 
 export interface EnvVar {
   key: string;

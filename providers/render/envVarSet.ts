@@ -6,10 +6,10 @@
  * appear in a diff, a log line or an error; outputs name keys only.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { RenderClientSettings } from "./client";
-import { settleWithLimit } from "./concurrency";
-import { ApiInputs, rememberConfig, renderApiKey } from "./credentials";
-import { withoutUndefined } from "./plain";
+import { RenderClientSettings } from "../../provider/render/client";
+import { settleWithLimit } from "../../provider/render/concurrency";
+import { ApiInputs, rememberConfig, renderApiKey } from "../../provider/render/credentials";
+import { withoutUndefined } from "../../provider/render/plain";
 import { pushEnvVars, PushError, readEnvVars, redact } from "./envPush";
 
 /** Services pushed at once; the client's rate limit paces the requests. */

@@ -4,7 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { RollbackTarget } from "../../components/platform";
-import { DEFAULT_API_KEY_CONFIG, renderApiKey } from "./credentials";
+import { DEFAULT_API_KEY_CONFIG, renderApiKey } from "../../provider/render/credentials";
 import { DEFAULT_WAIT, startRollback, waitForDeploy, WaitOptions } from "./deploys";
 
 /**

@@ -6,9 +6,9 @@
  * count, so repeating a step is safe. Refresh records the live count in `liveInstances`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { isNotFound, renderRequest, RenderClientSettings } from "./client";
-import { ApiInputs, rememberConfig, renderApiKey } from "./credentials";
-import { withoutUndefined } from "./plain";
+import { isNotFound, renderRequest, RenderClientSettings } from "../../provider/render/client";
+import { ApiInputs, rememberConfig, renderApiKey } from "../../provider/render/credentials";
+import { withoutUndefined } from "../../provider/render/plain";
 
 export type ScalePhase = "down" | "up";
 

@@ -6,9 +6,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { normalizeImageRef } from "../../config/image";
-import { isNotFound, renderRequest, RenderClientSettings } from "./client";
-import { ApiInputs, rememberConfig, renderApiKey } from "./credentials";
-import { withoutUndefined } from "./plain";
+import { isNotFound, renderRequest, RenderClientSettings } from "../../provider/render/client";
+import { ApiInputs, rememberConfig, renderApiKey } from "../../provider/render/credentials";
+import { withoutUndefined } from "../../provider/render/plain";
 
 export type ServiceType = "web" | "private" | "worker" | "cron";
 

@@ -4,9 +4,9 @@
  */
 import * as assert from "assert";
 import * as net from "net";
-import { listAll, renderRequest, RenderClientSettings } from "../../providers/render/client";
-import { rateLimitFloorMs } from "../../providers/render/ratelimit";
-import { retryDelayMs, serverDelayMs } from "../../providers/render/retry";
+import { listAll, renderRequest, RenderClientSettings } from "../../provider/render/client";
+import { rateLimitFloorMs } from "../../provider/render/ratelimit";
+import { retryDelayMs, serverDelayMs } from "../../provider/render/retry";
 import { RenderDouble } from "../support/render-double";
 
 const KEY = "rnd_client_test_key";
