@@ -1,0 +1,204 @@
+/**
+ * The `fleetgate:render:EnvVars` handler in-process against the Render double: one complete set
+ * per service, foreign keys kept, owned keys no longer declared removed, key-level diffs that
+ * never carry a value, drift seen by `diff` without a refresh, fail-closed reads, a version that
+ * changes with any value, the per-service plan (renames and moves lose no key), delete.
+ */
+import * as assert from "assert";
+import { planServiceEnv } from "../../components/render/envPlan";
+import type { EnvSetConfig, ServiceConfig } from "../../config/schema";
+import { envVarsResource as h, envVersion } from "../../provider/render/envVars";
+import { reveal } from "../../provider/render/wire";
+import { RenderDouble } from "../support/render-double";
+
+const KEY = "rnd_envvars_test_key";
+const CANARY = "canary-5b1e-envvars-do-not-print";
+const CANARY_2 = "canary-9c2d-envvars-second";
+
+describe("render EnvVars handler (one complete set per service)", function () {
+  this.timeout(60_000);
+  let render: RenderDouble;
+  const ctx = {
+    render: (i: { baseUrl: string; requestsPerSecond?: number }) => ({
+      baseUrl: i.baseUrl,
+      apiKey: KEY,
+      requestsPerSecond: 500,
+      retry: { maxRetries: 1, baseDelayMs: 5, maxDelayMs: 20 },
+    }),
+  };
+
+  before(async () => {
+    render = await RenderDouble.start({ apiKey: KEY, pageSize: 2 });
+  });
+  after(() => render.close());
+  beforeEach(() => render.clearFaults());
+
+  function service(): string {
+    return render.createServiceByHand({
+      type: "web_service",
+      name: `svc-${Math.random().toString(36).slice(2, 8)}`,
+      ownerId: "tea-envvars",
+      image: { imagePath: "ghcr.io/acme/api:1.0.0" },
+    }).id;
+  }
+  const inputs = (serviceId: string, vars: Record<string, string>, baseUrl = render.url) => ({
+    serviceId,
+    serviceName: "api",
+    vars,
+    baseUrl,
+  });
+  const noCanary = (v: unknown) => {
+    const text = JSON.stringify(v);
+    assert.ok(!text.includes(CANARY) && !text.includes(CANARY_2), `a secret value leaked: ${text}`);
+  };
+
+  it("create keeps keys set by hand (foreignKeys), stores values and hash key as secrets", async () => {
+    const id = service();
+    render.setEnvVar(id, "SET_BY_HAND", "x");
+    const { outs } = await h.create(inputs(id, { A: "1", TOKEN: CANARY, C: "3" }), ctx);
+    assert.deepStrictEqual(render.envOf(id), { SET_BY_HAND: "x", A: "1", TOKEN: CANARY, C: "3" });
+    const o = outs as Record<string, unknown>;
+    assert.deepStrictEqual(o.ownedKeys, ["A", "C", "TOKEN"]);
+    assert.deepStrictEqual(o.foreignKeys, ["SET_BY_HAND"]);
+    assert.match(o.version as string, /^[0-9a-f]{32}$/);
+    // Plain JSON of the outputs shows the secret only inside a secret wrapper.
+    const vars = o.vars as Record<string, unknown>;
+    assert.notStrictEqual(typeof vars.TOKEN, "string", "a value is stored in plain text");
+    assert.notStrictEqual(typeof o.hashKey, "string", "the hash key is stored in plain text");
+    assert.strictEqual(reveal<Record<string, string>>(vars).TOKEN, CANARY);
+  });
+
+  it("diff names added, changed and removed keys, never values; same values → no change", async () => {
+    const id = service();
+    const { outs } = await h.create(inputs(id, { A: "1", TOKEN: CANARY, GONE: "g" }), ctx);
+    const same = await h.diff("x", outs, inputs(id, { A: "1", TOKEN: CANARY, GONE: "g" }), ctx);
+    assert.strictEqual(same.changes, false);
+    const d = await h.diff("x", outs, inputs(id, { A: "1", TOKEN: CANARY_2, NEW: "n" }), ctx);
+    assert.strictEqual(d.changes, true);
+    assert.deepStrictEqual(d.detailedDiff, {
+      "vars.TOKEN": { kind: "update", inputDiff: true },
+      "vars.NEW": { kind: "add", inputDiff: true },
+      "vars.GONE": { kind: "delete", inputDiff: true },
+    });
+    noCanary(d);
+  });
+
+  it("update removes owned keys no longer declared, keeps foreign ones; version follows values only", async () => {
+    const id = service();
+    const { outs: o1 } = await h.create(inputs(id, { A: "1", TOKEN: CANARY, GONE: "g" }), ctx);
+    render.setEnvVar(id, "HAND", "h");
+    const { outs: o2 } = await h.update("x", o1, inputs(id, { A: "1", TOKEN: CANARY_2 }), ctx);
+    assert.deepStrictEqual(render.envOf(id), { A: "1", TOKEN: CANARY_2, HAND: "h" });
+    assert.deepStrictEqual((o2 as Record<string, unknown>).foreignKeys, ["HAND"]);
+    const v1 = (o1 as Record<string, string>).version;
+    const v2 = (o2 as Record<string, string>).version;
+    assert.notStrictEqual(v2, v1, "a secret rotation changes the version");
+    const { outs: o3 } = await h.update("x", o2, inputs(id, { A: "1", TOKEN: CANARY_2 }), ctx);
+    assert.strictEqual((o3 as Record<string, string>).version, v2, "same values, same version");
+    // The version is keyed: the same values under another key give another version.
+    assert.notStrictEqual(envVersion("other-key", { A: "1", TOKEN: CANARY_2 }), v2);
+    noCanary({ v1, v2 });
+  });
+
+  it("diff sees drift on Render without a refresh (key deleted or changed by hand)", async () => {
+    const id = service();
+    const { outs } = await h.create(inputs(id, { A: "1", B: "2" }), ctx);
+    render.envVars.get(id)!.delete("A");
+    render.setEnvVar(id, "B", "changed-by-hand");
+    const d = await h.diff("x", outs, inputs(id, { A: "1", B: "2" }), ctx);
+    assert.deepStrictEqual(d.detailedDiff, {
+      "vars.A": { kind: "add", inputDiff: false },
+      "vars.B": { kind: "update", inputDiff: false },
+    });
+    await h.update("x", outs, inputs(id, { A: "1", B: "2" }), ctx);
+    assert.deepStrictEqual(render.envOf(id), { A: "1", B: "2" });
+  });
+
+  it("a cosmetic baseUrl change (case, trailing /) is no change", async () => {
+    const id = service();
+    const { outs } = await h.create(inputs(id, { A: "1" }), ctx);
+    const cosmetic = render.url.replace("http://", "HTTP://") + "/";
+    const d = await h.diff("x", outs, inputs(id, { A: "1" }, cosmetic), ctx);
+    assert.strictEqual(d.changes, false, JSON.stringify(d));
+  });
+
+  it("fails closed: a failed read writes nothing, and the error names the service, not a value", async () => {
+    const id = service();
+    const { outs } = await h.create(inputs(id, { TOKEN: CANARY }), ctx);
+    const putsBefore = render.count("PUT");
+    render.addFault({ method: "GET", path: `/services/${id}/env-vars`, status: 503, times: Infinity });
+    await assert.rejects(h.update("x", outs, inputs(id, { TOKEN: CANARY_2 }), ctx), (e: Error) => {
+      assert.match(e.message, new RegExp(`service "api" \\(${id}\\)`));
+      noCanary(e.message);
+      return true;
+    });
+    assert.strictEqual(render.count("PUT"), putsBefore, "nothing was written");
+    assert.strictEqual(render.envOf(id).TOKEN, CANARY);
+  });
+
+  it("refresh: owned keys take live values, foreign keys are listed; only Render's own not-found ends it", async () => {
+    const id = service();
+    const { outs } = await h.create(inputs(id, { A: "1" }), ctx);
+    render.setEnvVar(id, "A", "by-hand");
+    render.setEnvVar(id, "HAND", "h");
+    const r = await h.read("x", outs, ctx);
+    assert.strictEqual(reveal<Record<string, Record<string, string>>>(r!.props).vars.A, "by-hand");
+    assert.deepStrictEqual(r!.props.foreignKeys, ["HAND"]);
+    // A wrong base path answers 404 too: that is an error, not "deleted by hand".
+    await assert.rejects(h.read("x", { ...outs, baseUrl: render.url.replace(/\/v1$/, "/nope") }, ctx));
+    render.services.delete(id);
+    render.envVars.delete(id);
+    assert.strictEqual(await h.read("x", outs, ctx), undefined);
+  });
+
+  it("delete removes only the owned keys", async () => {
+    const id = service();
+    const { outs } = await h.create(inputs(id, { A: "1", B: "2" }), ctx);
+    render.setEnvVar(id, "HAND", "h");
+    await h.delete("x", outs, ctx);
+    assert.deepStrictEqual(render.envOf(id), { HAND: "h" });
+  });
+
+  it("check names the field of an invalid key", async () => {
+    const r = await h.check({}, inputs("srv-1", { "BAD-KEY": "1" }));
+    assert.deepStrictEqual(
+      r.failures.map((f) => f.property),
+      ["vars.BAD-KEY"],
+    );
+  });
+
+  describe("per-service plan", () => {
+    const svc = (name: string, env: Record<string, string> = {}) =>
+      ({ name, env }) as unknown as ServiceConfig;
+    const set = (name: string, services: string[], vars: Record<string, string>) =>
+      ({ name, services, vars }) as unknown as EnvSetConfig;
+    const services = [svc("a"), svc("b", { PORT: "8080" }), svc("c")];
+
+    it("a service's map is its set's vars, then its own overrides", () => {
+      const plan = planServiceEnv(services, [set("backend", ["a", "b"], { X: "1", PORT: "1" })]);
+      assert.deepStrictEqual(plan.a.vars, { X: "1", PORT: "1" });
+      assert.deepStrictEqual(plan.b.vars, { X: "1", PORT: "8080" });
+      assert.deepStrictEqual(plan.b.sources, { X: "set:backend", PORT: "service" });
+      assert.strictEqual(plan.c, undefined);
+    });
+
+    it("renaming a set changes no declared value; moving a service changes only its own map", () => {
+      const before = planServiceEnv(services, [
+        set("backend", ["a", "b"], { X: "1" }),
+        set("edge", ["c"], { Y: "2" }),
+      ]);
+      const renamed = planServiceEnv(services, [
+        set("core", ["a", "b"], { X: "1" }),
+        set("edge", ["c"], { Y: "2" }),
+      ]);
+      for (const n of ["a", "b", "c"]) assert.deepStrictEqual(renamed[n].vars, before[n].vars, n);
+      const moved = planServiceEnv(services, [
+        set("core", ["a"], { X: "1" }),
+        set("edge", ["c", "b"], { Y: "2" }),
+      ]);
+      assert.deepStrictEqual(moved.a.vars, before.a.vars);
+      assert.deepStrictEqual(moved.c.vars, before.c.vars);
+      assert.deepStrictEqual(moved.b.vars, { Y: "2", PORT: "8080" });
+    });
+  });
+});
