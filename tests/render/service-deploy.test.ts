@@ -174,7 +174,10 @@ describe("render Service and Deploy providers", function () {
       undefined,
       { timeoutMs: 5000, intervalMs: 50 },
     );
-    assert.match(message, new RegExp(`rolled back ${id} to ${outs.deployId} \\(deploy dep-\\S+ is live\\)`));
+    assert.match(
+      message,
+      new RegExp(`rolled back ${id} to ${outs.deployId} \\(deploy dep-\\S+, image \\S+ is live\\)`),
+    );
     const newest = render.deploysOf(id)[0];
     assert.strictEqual(newest.trigger, "rollback");
     assert.strictEqual(newest.image, "ghcr.io/acme/api:1.0.0");
