@@ -17,6 +17,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# The fleetgate provider plugin (provider/): rebuilt when one of its sources changed.
+bash scripts/build-provider.sh
+
 engine_dir=$(bash scripts/setup-engine.sh)
 path_add="$engine_dir"
 if [ "${1:-}" = "--test-tools" ]; then
