@@ -16,6 +16,7 @@ import {
   startDeploy,
   waitForDeploy,
 } from "../../providers/render/deploys";
+import type { Props, ResourceHandler } from "../handler";
 import { isNotFound, renderRequest, RenderClientSettings } from "./client";
 import { serviceIsGone, RenderContext } from "./envVars";
 import { canonical, isUnknown, normalizeBaseUrl, PropertyDiff, ResourceDiff, reveal } from "./wire";
@@ -30,7 +31,7 @@ export interface DeployInputs {
   /** The service's env `version` (EnvVars), or `none`; a change redeploys. */
   envVersion: string;
   /** Settings that shape the running process (dockerCommand, preDeployCommand, plan, …); a change redeploys. */
-  runSettings?: Record<string, string | number | boolean>;
+  runSettings?: Record<string, string>;
   baseUrl: string;
   apiKeyConfig?: string;
   requestsPerSecond?: number;
@@ -158,7 +159,7 @@ function withoutUndefined<T extends object>(o: T): T {
 export async function checkDeploy(
   _olds: unknown,
   raw: unknown,
-): Promise<{ inputs: unknown; failures: { property: string; reason: string }[] }> {
+): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }> {
   const i = (raw ?? {}) as Record<string, unknown>;
   const failures: { property: string; reason: string }[] = [];
   for (const k of ["serviceName", "image", "baseUrl"]) {
@@ -176,7 +177,7 @@ export async function checkDeploy(
       reason: "runSettings must be a map of setting names to values",
     });
   }
-  return { inputs: raw, failures };
+  return { inputs: raw as Props, failures };
 }
 
 /**
@@ -304,7 +305,7 @@ export async function deleteDeploy(): Promise<void> {}
 export { FINAL_STATUSES };
 
 /** The resource as the plugin host dispatches it. */
-export const deployResource = {
+export const deployResource: ResourceHandler = {
   type: DEPLOY_TYPE,
   schema: {
     description:
@@ -316,7 +317,7 @@ export const deployResource = {
       envVersion: { type: "string", description: "The service's EnvVars version (`none` without env vars)." },
       runSettings: {
         type: "object",
-        additionalProperties: { $ref: "pulumi.json#/Any" },
+        additionalProperties: { type: "string" },
         description: "Settings that shape the running process; a change redeploys.",
       },
       baseUrl: { type: "string", description: "Render API base URL." },

@@ -13,6 +13,7 @@
  */
 import { createHmac, randomBytes } from "crypto";
 import { pushEnvVars, readEnvVars, redact } from "../../providers/render/envPush";
+import type { Props, ResourceHandler } from "../handler";
 import { isNotFound, renderRequest, RenderClientSettings } from "./client";
 import { isUnknown, normalizeBaseUrl, PropertyDiff, ResourceDiff, reveal, secret, UNKNOWN } from "./wire";
 
@@ -84,7 +85,7 @@ function who(i: EnvVarsInputs): string {
 export async function checkEnvVars(
   _olds: unknown,
   raw: unknown,
-): Promise<{ inputs: unknown; failures: { property: string; reason: string }[] }> {
+): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }> {
   const i = (raw ?? {}) as Record<string, unknown>;
   const failures: { property: string; reason: string }[] = [];
   const need = (k: string) => {
@@ -95,10 +96,10 @@ export async function checkEnvVars(
   need("baseUrl");
   if (i.serviceId !== UNKNOWN) need("serviceId");
   const vars = i.vars;
-  if (isUnknown(vars) && !(vars && typeof vars === "object")) return { inputs: raw, failures };
+  if (isUnknown(vars) && !(vars && typeof vars === "object")) return { inputs: raw as Props, failures };
   if (!vars || typeof vars !== "object" || Array.isArray(vars)) {
     failures.push({ property: "vars", reason: "vars must be a map of env var names to string values" });
-    return { inputs: raw, failures };
+    return { inputs: raw as Props, failures };
   }
   for (const [k, v] of Object.entries(reveal<Record<string, unknown>>(vars))) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
@@ -110,7 +111,7 @@ export async function checkEnvVars(
       failures.push({ property: `vars.${k}`, reason: `the value of ${k} must be a string` });
     }
   }
-  return { inputs: raw, failures };
+  return { inputs: raw as Props, failures };
 }
 
 /**
@@ -306,7 +307,7 @@ export async function serviceIsGone(s: RenderClientSettings, serviceId: string):
 }
 
 /** The resource as the plugin host dispatches it. */
-export const envVarsResource = {
+export const envVarsResource: ResourceHandler = {
   type: ENV_VARS_TYPE,
   schema: {
     description:

@@ -15,7 +15,7 @@ export interface DeployArgs {
   /** The service's EnvVars `version`, or `"none"` when it has no env vars. */
   envVersion: pulumi.Input<string>;
   /** Settings that shape the running process (dockerCommand, preDeployCommand, plan, …); a change redeploys. */
-  runSettings?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean>>>;
+  runSettings?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Render API base URL. */
   baseUrl: pulumi.Input<string>;
   /** Config key holding the API key (`fleetgate:<key>`); `renderApiKey` / RENDER_API_KEY when unset. */

@@ -5,6 +5,7 @@
  * failed deploy fails naming its status; an empty 202 (deploy already queued) is handled.
  */
 import * as assert from "assert";
+import type { HandlerContext } from "../../provider/handler";
 import { deployResource as h } from "../../provider/render/deploy";
 import { rollback } from "../../providers/render/rollback";
 import { RenderDouble } from "../support/render-double";
@@ -14,8 +15,11 @@ const KEY = "rnd_deploy_test_key";
 describe("render Deploy handler (deploy trigger and live check)", function () {
   this.timeout(60_000);
   let render: RenderDouble;
-  const ctx = {
-    render: (i: { baseUrl: string }) => ({ baseUrl: i.baseUrl, apiKey: KEY, requestsPerSecond: 500 }),
+  const ctx: HandlerContext = {
+    urn: "urn:pulumi:test::fleetgate::fleetgate:render:Deploy::api-deploy",
+    name: "api-deploy",
+    config: () => undefined,
+    render: (i) => ({ baseUrl: i.baseUrl, apiKey: KEY, requestsPerSecond: 500 }),
   };
 
   before(async () => {

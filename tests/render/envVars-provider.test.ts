@@ -5,6 +5,7 @@
  * changes with any value, the per-service plan (renames and moves lose no key), delete.
  */
 import * as assert from "assert";
+import type { HandlerContext } from "../../provider/handler";
 import { planServiceEnv } from "../../components/render/envPlan";
 import type { EnvSetConfig, ServiceConfig } from "../../config/schema";
 import { envVarsResource as h, envVersion } from "../../provider/render/envVars";
@@ -18,8 +19,11 @@ const CANARY_2 = "canary-9c2d-envvars-second";
 describe("render EnvVars handler (one complete set per service)", function () {
   this.timeout(60_000);
   let render: RenderDouble;
-  const ctx = {
-    render: (i: { baseUrl: string; requestsPerSecond?: number }) => ({
+  const ctx: HandlerContext = {
+    urn: "urn:pulumi:test::fleetgate::fleetgate:render:EnvVars::api-env",
+    name: "api-env",
+    config: () => undefined,
+    render: (i) => ({
       baseUrl: i.baseUrl,
       apiKey: KEY,
       requestsPerSecond: 500,
@@ -160,9 +164,9 @@ describe("render EnvVars handler (one complete set per service)", function () {
   });
 
   it("check names the field of an invalid key", async () => {
-    const r = await h.check({}, inputs("srv-1", { "BAD-KEY": "1" }));
+    const r = await h.check!({}, inputs("srv-1", { "BAD-KEY": "1" }), ctx);
     assert.deepStrictEqual(
-      r.failures.map((f) => f.property),
+      r.failures!.map((f) => f.property),
       ["vars.BAD-KEY"],
     );
   });
