@@ -4,6 +4,7 @@
  * or when the live deploy is not the one recorded (rollback, out-of-band deploy).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { RENDER_DEPLOY } from "../resourceTypes";
 
 export interface DeployArgs {
   /** Render id of the service. */
@@ -43,7 +44,7 @@ export class Deploy extends pulumi.CustomResource {
 
   constructor(name: string, args: DeployArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      "fleetgate:render:Deploy",
+      RENDER_DEPLOY,
       name,
       {
         ...args,

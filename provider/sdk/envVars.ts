@@ -3,6 +3,7 @@
  * the complete env-var set of one Render service, the union of every layer that applies to it.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { RENDER_ENV_VARS } from "../resourceTypes";
 
 export interface EnvVarsArgs {
   /** Render id of the service. */
@@ -33,7 +34,7 @@ export class EnvVars extends pulumi.CustomResource {
   constructor(name: string, args: EnvVarsArgs, opts?: pulumi.CustomResourceOptions) {
     const vars = Object.fromEntries(Object.entries(args.vars).map(([k, v]) => [k, pulumi.secret(v)]));
     super(
-      "fleetgate:render:EnvVars",
+      RENDER_ENV_VARS,
       name,
       { ...args, vars, ownedKeys: undefined, foreignKeys: undefined, version: undefined },
       { ...opts, additionalSecretOutputs: ["hashKey", ...(opts?.additionalSecretOutputs ?? [])] },
