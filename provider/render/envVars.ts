@@ -15,7 +15,16 @@ import { createHmac, randomBytes } from "crypto";
 import { pushEnvVars, readEnvVars, redact } from "../../providers/render/envPush";
 import type { Props, ResourceHandler } from "../handler";
 import { isNotFound, renderRequest, RenderClientSettings } from "./client";
-import { isUnknown, normalizeBaseUrl, PropertyDiff, ResourceDiff, reveal, secret, UNKNOWN } from "./wire";
+import {
+  canonical,
+  isUnknown,
+  normalizeBaseUrl,
+  PropertyDiff,
+  ResourceDiff,
+  reveal,
+  secret,
+  UNKNOWN,
+} from "./wire";
 
 export const ENV_VARS_TYPE = "fleetgate:render:EnvVars";
 
@@ -182,6 +191,8 @@ export async function diffEnvVars(
     apiKeyConfig: olds.apiKeyConfig === news.apiKeyConfig,
     requestsPerSecond: olds.requestsPerSecond === news.requestsPerSecond,
     serviceName: olds.serviceName === news.serviceName,
+    // Which set declared a key (a set renamed): recorded, never pushed or deployed.
+    sources: canonical(olds.sources ?? {}) === canonical(news.sources ?? {}),
   };
   for (const [f, unchanged] of Object.entries(same)) {
     if (!unchanged) detailed[f] = { kind: "update", inputDiff: true };

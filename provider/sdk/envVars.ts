@@ -37,7 +37,7 @@ export class EnvVars extends pulumi.CustomResource {
       RENDER_ENV_VARS,
       name,
       { ...args, vars, ownedKeys: undefined, foreignKeys: undefined, version: undefined },
-      { ...opts, additionalSecretOutputs: ["hashKey", ...(opts?.additionalSecretOutputs ?? [])] },
+      opts,
     );
   }
 }

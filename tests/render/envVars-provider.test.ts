@@ -126,6 +126,18 @@ describe("render EnvVars handler (one complete set per service)", function () {
     assert.strictEqual(d.changes, false, JSON.stringify(d));
   });
 
+  it("a set renamed changes only the recorded sources: no PUT, same version", async () => {
+    const id = service();
+    const { outs } = await h.create({ ...inputs(id, { A: "1" }), sources: { A: "set:backend" } }, ctx);
+    const news = { ...inputs(id, { A: "1" }), sources: { A: "set:core" } };
+    const d = await h.diff("x", outs, news, ctx);
+    assert.deepStrictEqual(d.detailedDiff, { sources: { kind: "update", inputDiff: true } });
+    const puts = render.count("PUT");
+    const { outs: o2 } = await h.update("x", outs, news, ctx);
+    assert.strictEqual(render.count("PUT"), puts, "nothing written");
+    assert.strictEqual(o2.version, outs.version);
+  });
+
   it("fails closed: a failed read writes nothing, and the error names the service, not a value", async () => {
     const id = service();
     const { outs } = await h.create(inputs(id, { TOKEN: CANARY }), ctx);
