@@ -77,6 +77,15 @@ export const serviceConfig = z.strictObject({
   after: z.array(resourceName).optional(),
   /** How to run the service on the local platform. Required when platform.kind is local. */
   local: localRunConfig.optional(),
+  /** Render: take over an existing service of this name on the first `up` (docs/render.md, "Adoption"). */
+  adopt: z.boolean().optional(),
+  /** Render: registry credential (`rgc-…`) that pulls this service's private image. */
+  registryCredentialId: z
+    .string()
+    .regex(/^rgc-[a-z0-9]+$/, "must be a Render registry credential id such as rgc-abc123")
+    .optional(),
+  /** Names this service had before (a rename keeps the same Render service; docs/render.md). */
+  previousNames: z.array(resourceName).optional(),
 });
 export type ServiceConfig = z.infer<typeof serviceConfig>;
 
@@ -129,12 +138,25 @@ export const platformConfig = z.discriminatedUnion("kind", [
     region: z.string().default("oregon"),
     /** API key; otherwise RENDER_API_KEY in the environment of `pulumi up`. */
     apiKey: secretRef.optional(),
-    /** Client-side rate limit on Render API calls (requests per second, bursts of one second's worth). */
+    /**
+     * Optional cap on Render API calls (requests per second) on top of the pacing by Render's
+     * announced quotas (`Ratelimit-*` headers, per bucket), which always applies.
+     */
     requestsPerSecond: z
       .number()
       .positive("must be a positive number of requests per second")
       .max(1000, "must be at most 1000")
-      .default(10),
+      .optional(),
+    /** Take over existing services of the declared names on the first `up` (docs/render.md, "Adoption"). */
+    adopt: z.boolean().default(false),
+    /**
+     * What `destroy`, removing a service from the config or a replace does to live services:
+     * `delete`, `retain` (leave them on Render, forget them) or `protect` (refuse). Default:
+     * `protect` when fleet.environment is `prod`, else `delete`.
+     */
+    deletionPolicy: z
+      .enum(["delete", "retain", "protect"], { error: "must be one of delete, retain, protect" })
+      .optional(),
   }),
   z.strictObject({
     kind: z.literal("local"),
@@ -247,6 +269,12 @@ export function crossFieldIssues(cfg: StackConfig, ctx: ConfigContext): ConfigIs
       add(
         ["fleet", "services", i, "healthCheckPath"],
         `web service "${s.name}" needs a health check path such as /health`,
+      );
+    }
+    if (cfg.platform.kind === "render" && s.type !== "web" && s.healthCheckPath) {
+      add(
+        ["fleet", "services", i, "healthCheckPath"],
+        `Render health-checks only web services; remove healthCheckPath from ${s.type} service "${s.name}" (cover it with a smoke check instead)`,
       );
     }
     if (s.type === "cron" && !s.schedule) {
