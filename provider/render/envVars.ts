@@ -80,7 +80,7 @@ function stored(o: EnvVarsOutputs): Record<string, unknown> {
   const out: Record<string, unknown> = {
     ...o,
     vars: Object.fromEntries(Object.entries(o.vars).map(([k, v]) => [k, secret(v)])),
-    hashKey: secret(o.hashKey),
+    hashKey: o.hashKey === undefined ? undefined : secret(o.hashKey),
   };
   for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
   return out;

@@ -160,6 +160,8 @@ describe("render EnvVars handler (one complete set per service)", function () {
     const r = await h.read("x", outs, ctx);
     assert.strictEqual(reveal<Record<string, Record<string, string>>>(r!.props).vars.A, "by-hand");
     assert.deepStrictEqual(r!.props.foreignKeys, ["HAND"]);
+    // The refreshed inputs are inputs only: no outputs, no empty secret wrapper (the engine rejects one).
+    assert.deepStrictEqual(Object.keys(r!.inputs!).sort(), ["baseUrl", "serviceId", "serviceName", "vars"]);
     // A wrong base path answers 404 too: that is an error, not "deleted by hand".
     await assert.rejects(h.read("x", { ...outs, baseUrl: render.url.replace(/\/v1$/, "/nope") }, ctx));
     render.services.delete(id);
