@@ -37,6 +37,10 @@ export interface EnvVarsInputs {
   vars: Record<string, string>;
   /** Per key, the layer that declared it (`set:<name>` or `service`); plain, for reviewers. */
   sources?: Record<string, string>;
+  /** The fleet's environment (dev, prod, …), for policies. */
+  environment?: string;
+  /** Declared keys whose value is plain config, not a secret reference (for policies). */
+  plainKeys?: string[];
   baseUrl: string;
   /** Config key (in `fleetgate:`) holding the API key; RENDER_API_KEY otherwise. */
   apiKeyConfig?: string;
@@ -193,6 +197,8 @@ export async function diffEnvVars(
     serviceName: olds.serviceName === news.serviceName,
     // Which set declared a key (a set renamed): recorded, never pushed or deployed.
     sources: canonical(olds.sources ?? {}) === canonical(news.sources ?? {}),
+    environment: olds.environment === news.environment,
+    plainKeys: canonical(olds.plainKeys ?? []) === canonical(news.plainKeys ?? []),
   };
   for (const [f, unchanged] of Object.entries(same)) {
     if (!unchanged) detailed[f] = { kind: "update", inputDiff: true };
@@ -335,6 +341,12 @@ export const envVarsResource: ResourceHandler = {
         type: "object",
         additionalProperties: { type: "string" },
         description: "Per key, the layer that declared it (`set:<name>` or `service`).",
+      },
+      environment: { type: "string", description: "The fleet's environment (dev, prod, …)." },
+      plainKeys: {
+        type: "array",
+        items: { type: "string" },
+        description: "Declared keys whose value is plain config, not a secret reference.",
       },
       baseUrl: { type: "string", description: "Render API base URL, e.g. https://api.render.com/v1." },
       apiKeyConfig: { type: "string", description: "Config key (in `fleetgate:`) holding the API key." },

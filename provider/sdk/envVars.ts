@@ -14,6 +14,10 @@ export interface EnvVarsArgs {
   vars: Record<string, pulumi.Input<string>>;
   /** Per key, the layer that declared it (`set:<name>` or `service`). */
   sources?: pulumi.Input<Record<string, string>>;
+  /** The fleet's environment (dev, prod, …), for policies. */
+  environment?: pulumi.Input<string>;
+  /** Declared keys whose value is plain config, not a secret reference (for policies). */
+  plainKeys?: pulumi.Input<string[]>;
   /** Render API base URL, e.g. `https://api.render.com/v1`. */
   baseUrl: pulumi.Input<string>;
   /** Config key holding the API key (`fleetgate:<key>`); `renderApiKey` / RENDER_API_KEY when unset. */

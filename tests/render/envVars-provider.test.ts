@@ -126,6 +126,20 @@ describe("render EnvVars handler (one complete set per service)", function () {
     assert.strictEqual(d.changes, false, JSON.stringify(d));
   });
 
+  it("policy inputs (environment, plainKeys) are recorded without a push", async () => {
+    const id = service();
+    const { outs } = await h.create({ ...inputs(id, { A: "1" }), environment: "dev", plainKeys: ["A"] }, ctx);
+    const d = await h.diff(
+      "x",
+      outs,
+      { ...inputs(id, { A: "1" }), environment: "prod", plainKeys: ["A"] },
+      ctx,
+    );
+    assert.deepStrictEqual(d.detailedDiff, { environment: { kind: "update", inputDiff: true } });
+    assert.strictEqual(outs.environment, "dev");
+    assert.deepStrictEqual(outs.plainKeys, ["A"]);
+  });
+
   it("a set renamed changes only the recorded sources: no PUT, same version", async () => {
     const id = service();
     const { outs } = await h.create({ ...inputs(id, { A: "1" }), sources: { A: "set:backend" } }, ctx);
