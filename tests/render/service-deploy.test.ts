@@ -1,17 +1,16 @@
 /**
- * The Service and Deploy providers and the rollback function in-process against the Render
- * double: create/update/scale/delete, replace on immutable fields, refresh drift, deploy statuses
- * (live, failed), the recorded previous deploy, and rolling back to it.
+ * The Deploy provider and the rollback function in-process against the Render double: deploy
+ * statuses (live, failed), the recorded previous deploy, and rolling back to it. (The Service
+ * resource is tested in service-provider.test.ts.)
  */
 import * as assert from "assert";
 import { DeployInputs, DeployOutputs, deployProvider } from "../../providers/render/deploy";
 import { rollback } from "../../providers/render/rollback";
-import { RenderServiceInputs, RenderServiceOutputs, serviceProvider } from "../../providers/render/service";
 import { RenderDouble } from "../support/render-double";
 
 const KEY = "rnd_service_test_key";
 
-describe("render Service and Deploy providers", function () {
+describe("render Deploy provider and rollback", function () {
   this.timeout(60_000);
   let render: RenderDouble;
   const saved = process.env.RENDER_API_KEY;
@@ -19,7 +18,7 @@ describe("render Service and Deploy providers", function () {
   before(async () => {
     render = await RenderDouble.start({ apiKey: KEY, deployPhaseMs: 20 });
     process.env.RENDER_API_KEY = KEY; // the key comes from the environment when config has none
-    await serviceProvider.configure!({ config: { get: () => undefined, require: () => "" } });
+    await deployProvider.configure!({ config: { get: () => undefined, require: () => "" } });
   });
   after(async () => {
     if (saved === undefined) delete process.env.RENDER_API_KEY;
@@ -28,99 +27,15 @@ describe("render Service and Deploy providers", function () {
   });
   beforeEach(() => render.clearFaults());
 
-  const web = (name: string, extra: Partial<RenderServiceInputs> = {}): RenderServiceInputs => ({
-    name,
-    serviceType: "web",
-    image: "ghcr.io/acme/api:1.0.0",
-    public: true,
-    healthCheckPath: "/health",
-    plan: "starter",
-    region: "oregon",
-    instances: 1,
-    ownerId: "tea-test",
-    baseUrl: render.url,
-    requestsPerSecond: 1000,
-    ...extra,
-  });
-
-  it("creates, updates (PATCH, scale), refreshes drift and deletes a web service", async () => {
-    const { id, outs } = await serviceProvider.create(web("svc-crud", { dockerCommand: "node server.js" }));
-    const created = outs as RenderServiceOutputs;
-    assert.match(id, /^srv-/);
-    assert.strictEqual(created.url, "https://svc-crud.onrender.com");
-    assert.strictEqual(created.imagePath, "ghcr.io/acme/api:1.0.0");
-    const live = render.services.get(id)!;
-    assert.strictEqual(live.type, "web_service");
-    assert.strictEqual(live.serviceDetails.envSpecificDetails.dockerCommand, "node server.js");
-
-    // An unchanged config compares the image normalized: no diff.
-    assert.strictEqual(
-      (await serviceProvider.diff!(id, created, web("svc-crud", { dockerCommand: "node server.js" })))
-        .changes,
-      false,
-    );
-
-    render.resetRequests();
-    const next = web("svc-crud", { image: "ghcr.io/acme/api:1.1.0", plan: "standard", instances: 3 });
-    const updated = (await serviceProvider.update!(id, created, next)).outs as RenderServiceOutputs;
-    assert.strictEqual(render.count("PATCH"), 1);
-    assert.strictEqual(render.count("POST", `/services/${id}/scale`), 1);
-    assert.strictEqual(live.serviceDetails.plan, "standard");
-    assert.strictEqual(live.serviceDetails.numInstances, 3);
-    assert.strictEqual(live.image.imagePath, "ghcr.io/acme/api:1.1.0");
-    assert.strictEqual(render.count("POST", `/services/${id}/deploys`), 0, "a PATCH must not deploy");
-
-    render.patchServiceByHand(id, { serviceDetails: { plan: "pro" } });
-    const refreshed = await serviceProvider.read!(id, updated);
-    assert.strictEqual((refreshed.props as RenderServiceOutputs).plan, "pro");
-    assert.strictEqual(
-      (await serviceProvider.diff!(id, refreshed.inputs as RenderServiceOutputs, next)).changes,
-      true,
-    );
-
-    await serviceProvider.delete!(id, updated);
-    assert.strictEqual(render.services.has(id), false);
-    assert.deepStrictEqual(await serviceProvider.read!(id, updated), { id: "", props: {} });
-    await serviceProvider.delete!(id, updated); // already gone: fine
-  });
-
-  it("replaces on type, region and owner (delete first when the name stays)", async () => {
-    const base = web("svc-replace");
-    const olds = { ...base, url: undefined, imagePath: "ghcr.io/acme/api:1.0.0", suspended: false };
-    for (const [field, value] of [
-      ["region", "frankfurt"],
-      ["serviceType", "private"],
-      ["ownerId", "tea-other"],
-    ] as const) {
-      const d = await serviceProvider.diff!("srv-x", olds, { ...base, [field]: value });
-      assert.deepStrictEqual(d.replaces, [field]);
-      assert.strictEqual(d.deleteBeforeReplace, true);
-    }
-  });
-
-  it("creates worker and cron services and explains a duplicate name (409)", async () => {
-    const worker = await serviceProvider.create(
-      web("svc-worker", { serviceType: "worker", public: false, healthCheckPath: undefined }),
-    );
-    assert.strictEqual(render.services.get(worker.id)!.type, "background_worker");
-    const cron = await serviceProvider.create(
-      web("svc-cron", {
-        serviceType: "cron",
-        public: false,
-        healthCheckPath: undefined,
-        schedule: "0 * * * *",
-      }),
-    );
-    assert.match(cron.id, /^crn-/);
-    assert.strictEqual(render.services.get(cron.id)!.serviceDetails.schedule, "0 * * * *");
-    await assert.rejects(
-      serviceProvider.create(web("svc-worker", { serviceType: "worker" })),
-      /service "svc-worker": Render API POST \/services answered 409: service already exists: svc-worker; .*pulumi import/,
-    );
-  });
-
+  /** A web service as made on Render (the Service resource has its own tests: service-provider.test.ts). */
   async function service(name: string): Promise<string> {
-    return (await serviceProvider.create(web(name))).id;
+    return render.createServiceByHand({
+      type: "web_service",
+      name,
+      ownerId: "tea-test",
+      image: { imagePath: "ghcr.io/acme/api:1.0.0" },
+      serviceDetails: { healthCheckPath: "/health" },
+    }).id;
   }
   const deployInputs = (
     serviceId: string,
