@@ -330,10 +330,12 @@ describe("Render day two through the engine", function () {
     assert.strictEqual(deploysOf(names.api).length, before.api, "api untouched");
   });
 
-  it("baseUrl cosmetic change (case, trailing /): nothing replaced, nothing deployed", async () => {
+  it("baseUrl cosmetic change (trailing /): nothing replaced, nothing deployed", async () => {
     const ids = Object.values(names).map(id);
     const counts = Object.values(names).map((n) => deploysOf(n).length);
-    writeConfig({ ...current, baseUrl: `${render.url.replace("http://", "HTTP://")}/` });
+    // A trailing `/` (the config schema takes lower-case schemes only; case is covered by the
+    // handler tests).
+    writeConfig({ ...current, baseUrl: `${render.url}/` });
     const r = await upAndTrack("baseUrl cosmetic", false);
     assert.strictEqual(r.code, 0, r.output);
     assert.deepStrictEqual(Object.values(names).map(id), ids, "same services");
@@ -353,12 +355,13 @@ describe("Render day two through the engine", function () {
     );
   });
 
-  it("every ledger record names what is live (rolled-back when rolled back)", () => {
-    assert.deepStrictEqual(ledgerGaps, []);
-  });
-
-  it("the smoke gate ran again after every step that deployed", () => {
-    const missed = gateReruns.filter((g) => !g.ran).map((g) => g.step);
-    assert.deepStrictEqual(missed, [], `the gates did not re-run after: ${missed.join(", ")}`);
+  // The gates' part of the rule (components/gates.ts, lib/ledger): reported together, after the
+  // platform steps, so one gap does not hide the other.
+  it("the gates re-ran after every deploy and every ledger record names what is live", () => {
+    const notRerun = gateReruns.filter((g) => !g.ran).map((g) => g.step);
+    assert.deepStrictEqual(
+      { gatesNotRerunAfter: notRerun, ledgerGaps },
+      { gatesNotRerunAfter: [], ledgerGaps: [] },
+    );
   });
 });
