@@ -55,6 +55,16 @@ describe("Render day two through the engine", function () {
   const expectLedger = (cond: boolean, what: string) => {
     if (!cond) ledgerGaps.push(what);
   };
+  /** The newest record names, for every service, the image that is live on Render. */
+  const ledgerMatchesLive = (step: string) => {
+    const rec = lastRecord();
+    for (const n of Object.values(names)) {
+      expectLedger(
+        rec?.images?.[n] === liveImage(n),
+        `${step}: record names ${rec?.images?.[n]} for ${n}, live is ${liveImage(n)}`,
+      );
+    }
+  };
   /** Keys set by hand on Render (must survive every step). */
   const hand: Record<string, Record<string, string>> = {};
   let current: Step;
@@ -232,6 +242,7 @@ describe("Render day two through the engine", function () {
     const r = await upAndTrack("secret rotation", true);
     assert.strictEqual(r.code, 0, r.output);
     assertEnvConverged("secret rotation");
+    ledgerMatchesLive("secret rotation");
     assert.strictEqual(deploysOf(names.api).length, before.api + 1, "api redeployed");
     assert.strictEqual(deploysOf(names.jobs).length, before.jobs, "jobs (other set) not redeployed");
     assert.strictEqual(render.liveDeployOf(id(names.api))!.id, deploysOf(names.api)[0].id);
@@ -247,6 +258,7 @@ describe("Render day two through the engine", function () {
     assert.strictEqual(deploysOf(names.worker).length, before.worker + 1, "worker deployed");
     assert.strictEqual(deploysOf(names.api).length, before.api, "api not deployed");
     assertEnvConverged("run-setting change");
+    ledgerMatchesLive("run-setting change");
   });
 
   it("failed smoke with rollback: up fails, the old image is live, the record says rolled back", async () => {
@@ -288,6 +300,7 @@ describe("Render day two through the engine", function () {
     assert.strictEqual(fixed.code, 0, fixed.output);
     assert.strictEqual(liveImage(names.api), IMAGE("1.2.0"));
     assert.strictEqual(lastRecord().outcome, "succeeded");
+    ledgerMatchesLive("fixed build");
   });
 
   it("out-of-band deploy: refresh shows it, up converges to the declared image", async () => {
@@ -304,6 +317,7 @@ describe("Render day two through the engine", function () {
       "out-of-band deploy: no record of the redeploy",
     );
     assertEnvConverged("out-of-band deploy");
+    ledgerMatchesLive("out-of-band deploy");
   });
 
   it("set rename: no key lost, nothing redeployed", async () => {
@@ -325,6 +339,7 @@ describe("Render day two through the engine", function () {
     const r = await upAndTrack("service moved", true);
     assert.strictEqual(r.code, 0, r.output);
     assertEnvConverged("service moved");
+    ledgerMatchesLive("service moved");
     assert.strictEqual(render.envOf(id(names.worker)).EDGE_MODE, "on");
     assert.strictEqual(deploysOf(names.worker).length, before.worker + 1, "its env changed: it redeploys");
     assert.strictEqual(deploysOf(names.api).length, before.api, "api untouched");
