@@ -144,6 +144,12 @@ export class RenderPlatform extends pulumi.ComponentResource {
             serviceName: svc,
             vars: Object.fromEntries(Object.entries(plan.vars).map(([k, v]) => [k, secrets.value(v)])),
             sources: plan.sources,
+            // For the policy pack: the environment, and which declared values are plain config.
+            environment: fleet.environment,
+            plainKeys: Object.entries(plan.vars)
+              .filter(([, v]) => typeof v === "string")
+              .map(([k]) => k)
+              .sort(),
             ...api,
           },
           {

@@ -172,6 +172,9 @@ describe("render platform component (mocks)", function () {
     });
     assert.deepStrictEqual(reveal(env("admin").vars), { PORT: "9000" });
     assert.strictEqual(env("api").serviceId, "srv-api");
+    assert.strictEqual(env("api").environment, "dev");
+    assert.deepStrictEqual(env("api").plainKeys, ["LOG_LEVEL"]);
+    assert.deepStrictEqual(env("admin").plainKeys, ["PORT"]);
 
     const deploys = byType(RENDER_DEPLOY);
     assert.deepStrictEqual(deploys.map((d) => d.name).sort(), [
