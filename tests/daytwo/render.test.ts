@@ -239,6 +239,10 @@ describe("Render day two through the engine", function () {
     const before = { api: deploysOf(names.api).length, jobs: deploysOf(names.jobs).length };
     await ok("config", "set", "--secret", "fleetgate:dbPassword", DB_2);
     currentDb = DB_2;
+    // The reviewer's view: the changed key per service, never its value (afterEach checks the value).
+    const preview = await ok("preview", "--diff");
+    assert.match(preview, /render-dt-api-env[\s\S]*DB_PASSWORD/);
+    assert.doesNotMatch(preview, /render-dt-jobs-env[^\n]*update/);
     const r = await upAndTrack("secret rotation", true);
     assert.strictEqual(r.code, 0, r.output);
     assertEnvConverged("secret rotation");
