@@ -15,7 +15,7 @@ import {
   recentDeploys,
   startDeploy,
   waitForDeploy,
-} from "../../providers/render/deploys";
+} from "./deploys";
 import type { Props, ResourceHandler } from "../handler";
 import { isNotFound, renderRequest, RenderClientSettings } from "./client";
 import { serviceIsGone, RenderContext } from "./envVars";

@@ -12,7 +12,7 @@
  * so it changes with any value without exposing one (the Deploy re-runs on it).
  */
 import { createHmac, randomBytes } from "crypto";
-import { pushEnvVars, readEnvVars, redact } from "../../providers/render/envPush";
+import { pushEnvVars, readEnvVars, redact } from "./envPush";
 import type { Props, ResourceHandler } from "../handler";
 import { isNotFound, renderRequest, RenderClientSettings } from "./client";
 import {

@@ -8,7 +8,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { isNotFound, renderRequest, RenderClientSettings } from "../../provider/render/client";
 import { ApiInputs, rememberConfig, renderApiKey } from "../../provider/render/credentials";
 import { withoutUndefined } from "../../provider/render/plain";
-import { ApiDeploy, DEFAULT_WAIT, liveDeployId, startDeploy, waitForDeploy } from "./deploys";
+import {
+  ApiDeploy,
+  DEFAULT_WAIT,
+  liveDeployId,
+  startDeploy,
+  waitForDeploy,
+} from "../../provider/render/deploys";
 
 export interface DeployInputs {
   serviceId: string;

@@ -10,7 +10,7 @@ import { RenderClientSettings } from "../../provider/render/client";
 import { settleWithLimit } from "../../provider/render/concurrency";
 import { ApiInputs, rememberConfig, renderApiKey } from "../../provider/render/credentials";
 import { withoutUndefined } from "../../provider/render/plain";
-import { pushEnvVars, PushError, readEnvVars, redact } from "./envPush";
+import { pushEnvVars, PushError, readEnvVars, redact } from "../../provider/render/envPush";
 
 /** Services pushed at once; the client's rate limit paces the requests. */
 const SERVICE_CONCURRENCY = 10;

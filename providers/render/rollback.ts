@@ -10,7 +10,13 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { RollbackTarget } from "../../components/platform";
 import { DEFAULT_API_KEY_CONFIG, renderApiKey } from "../../provider/render/credentials";
 import { renderRequest } from "../../provider/render/client";
-import { ApiDeploy, DEFAULT_WAIT, startRollback, waitForDeploy, WaitOptions } from "./deploys";
+import {
+  ApiDeploy,
+  DEFAULT_WAIT,
+  startRollback,
+  waitForDeploy,
+  WaitOptions,
+} from "../../provider/render/deploys";
 
 /**
  * Returns a one-line description of what was rolled back and which image is live now; throws

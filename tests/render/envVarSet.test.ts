@@ -10,7 +10,7 @@ import {
   EnvVarSetOutputs,
   envVarSetProvider as provider,
 } from "../../providers/render/envVarSet";
-import { describeDifference, redact } from "../../providers/render/envPush";
+import { describeDifference, redact } from "../../provider/render/envPush";
 import { RenderDouble } from "../support/render-double";
 
 const KEY = "rnd_envset_test_key";

@@ -2,7 +2,7 @@
  * Render deploys over the API: find the live deploy, start one with a pinned image, roll back to
  * an earlier one, and wait (bounded) until a deploy is live or has failed.
  */
-import { renderRequest, RenderClientSettings } from "../../provider/render/client";
+import { renderRequest, RenderClientSettings } from "./client";
 
 export interface ApiDeploy {
   id: string;
