@@ -79,7 +79,9 @@ export const serviceConfig = z.strictObject({
   local: localRunConfig.optional(),
   /** Render: take over an existing service of this name on the first `up` (docs/render.md, "Adoption"). */
   adopt: z.boolean().optional(),
-  /** Render: registry credential (`rgc-…`) that pulls this service's private image. */
+  /** Render: name of a `platform.registryCredentials` entry that pulls this service's private image. */
+  registryCredential: resourceName.optional(),
+  /** Render: an existing registry credential (`rgc-…`) that pulls this service's private image. */
   registryCredentialId: z
     .string()
     .regex(/^rgc-[a-z0-9]+$/, "must be a Render registry credential id such as rgc-abc123")
@@ -147,6 +149,20 @@ export const platformConfig = z.discriminatedUnion("kind", [
       .positive("must be a positive number of requests per second")
       .max(1000, "must be at most 1000")
       .optional(),
+    /** Registry credentials fleetgate manages, for private images (docs/render.md, "Private images"). */
+    registryCredentials: z
+      .array(
+        z.strictObject({
+          name: resourceName,
+          registry: z.enum(["GITHUB", "GITLAB", "DOCKER", "GOOGLE_ARTIFACT", "AWS_ECR"], {
+            error: "must be one of GITHUB, GITLAB, DOCKER, GOOGLE_ARTIFACT, AWS_ECR",
+          }),
+          username: z.string().min(1, "must be the registry user name"),
+          /** The access token, as a secret reference. */
+          authToken: secretRef,
+        }),
+      )
+      .default([]),
     /** Take over existing services of the declared names on the first `up` (docs/render.md, "Adoption"). */
     adopt: z.boolean().default(false),
     /**
@@ -270,6 +286,22 @@ export function crossFieldIssues(cfg: StackConfig, ctx: ConfigContext): ConfigIs
         ["fleet", "services", i, "healthCheckPath"],
         `web service "${s.name}" needs a health check path such as /health`,
       );
+    }
+    if (s.registryCredential !== undefined) {
+      const declared =
+        cfg.platform.kind === "render" ? cfg.platform.registryCredentials.map((c) => c.name) : [];
+      if (!declared.includes(s.registryCredential)) {
+        add(
+          ["fleet", "services", i, "registryCredential"],
+          `no registry credential "${s.registryCredential}" in platform.registryCredentials; declare it there or use registryCredentialId`,
+        );
+      }
+      if (s.registryCredentialId !== undefined) {
+        add(
+          ["fleet", "services", i, "registryCredentialId"],
+          "set registryCredential or registryCredentialId, not both",
+        );
+      }
     }
     if (cfg.platform.kind === "render" && s.type !== "web" && s.healthCheckPath) {
       add(

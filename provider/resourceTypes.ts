@@ -14,9 +14,17 @@ export const RENDER_ENV_VARS = "fleetgate:render:EnvVars";
 export const RENDER_DEPLOY = "fleetgate:render:Deploy";
 /** One scale step of a rollout. */
 export const RENDER_SCALE = "fleetgate:render:Scale";
+/** A registry credential for pulling private images. */
+export const RENDER_REGISTRY_CREDENTIAL = "fleetgate:render:RegistryCredential";
 
 /** Every custom resource the plugin serves. */
-export const PLUGIN_TYPES = [RENDER_SERVICE, RENDER_ENV_VARS, RENDER_DEPLOY, RENDER_SCALE] as const;
+export const PLUGIN_TYPES = [
+  RENDER_SERVICE,
+  RENDER_ENV_VARS,
+  RENDER_DEPLOY,
+  RENDER_SCALE,
+  RENDER_REGISTRY_CREDENTIAL,
+] as const;
 
 /**
  * The dynamic-provider types the Render resources had before the plugin (read by the state

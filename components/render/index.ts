@@ -16,6 +16,7 @@ import { PlatformConfig, ServiceConfig, StackConfig } from "../../config/schema"
 import { wavePlan } from "../../config/waves";
 import { Deploy } from "../../provider/sdk/deploy";
 import { EnvVars } from "../../provider/sdk/envVars";
+import { RegistryCredential } from "../../provider/sdk/registryCredential";
 import { Scale } from "../../provider/sdk/scale";
 import { Service } from "../../provider/sdk/service";
 import {
@@ -102,6 +103,26 @@ export class RenderPlatform extends pulumi.ComponentResource {
       ]),
     });
 
+    // Registry credentials fleetgate manages (private images); services refer to them by name.
+    const credentials = new Map<string, RegistryCredential>();
+    for (const c of platform.registryCredentials) {
+      credentials.set(
+        c.name,
+        new RegistryCredential(
+          `${name}-registry-${c.name}`,
+          {
+            name: c.name,
+            registry: c.registry,
+            username: c.username,
+            authToken: secrets.resolve(c.authToken),
+            ownerId: platform.ownerId,
+            ...api,
+          },
+          { parent: this, ...keep },
+        ),
+      );
+    }
+
     const services = new Map<string, Service>();
     for (const s of fleet.services) {
       const c = child(s, "", (n) => n);
@@ -121,7 +142,9 @@ export class RenderPlatform extends pulumi.ComponentResource {
             preDeployCommand: s.preDeployCommand,
             schedule: s.schedule,
             ownerId: platform.ownerId,
-            registryCredentialId: s.registryCredentialId,
+            registryCredentialId: s.registryCredential
+              ? credentials.get(s.registryCredential)!.id
+              : s.registryCredentialId,
             adopt: s.adopt ?? platform.adopt,
             ...api,
           },

@@ -193,6 +193,53 @@ describe("render platform component (mocks)", function () {
     });
   });
 
+  it("declares registry credentials (token secret) and gives their id to the services that name them", async () => {
+    const { RenderPlatform } = await import("../../components/render");
+    const raw = (credential: string) => ({
+      platform: {
+        kind: "render",
+        ownerId: "tea-abc",
+        baseUrl: "http://127.0.0.1:1/v1",
+        registryCredentials: [
+          { name: "ghcr", registry: "GITHUB", username: "bot", authToken: { secret: "ghcrToken" } },
+        ],
+      },
+      fleet: {
+        name: "priv",
+        environment: "dev",
+        services: [
+          {
+            name: "private-api",
+            type: "worker",
+            image: "ghcr.io/a/private:1.0.0",
+            registryCredential: credential,
+          },
+        ],
+      },
+    });
+    assert.throws(
+      () => parseStackConfig(raw("quay"), { secretKeys: new Set(["ghcrToken"]) }),
+      /no registry credential "quay" in platform\.registryCredentials/,
+    );
+    const config = parseStackConfig(raw("ghcr"), { secretKeys: new Set(["ghcrToken"]) });
+    const secrets: SecretResolver = {
+      resolve: () => pulumi.secret("ghp_token"),
+      value: (v) => (typeof v === "string" ? pulumi.output(v) : pulumi.secret("x")),
+    };
+    const platform = new RenderPlatform("render", { config, secrets });
+    await value(platform.urn);
+    await new Promise((r) => setTimeout(r, 200));
+    const cred = registered.find((r) => r.type === "fleetgate:render:RegistryCredential")!;
+    assert.strictEqual(cred.name, "render-registry-ghcr");
+    assert.strictEqual(
+      (cred.inputs.authToken as Record<string, unknown>)["4dabf18193072939515e22adb298388d"],
+      "1b47061264138c4ac30d75fd1eb44270",
+      "the token is registered as a secret",
+    );
+    const svc = registered.find((r) => r.type === RENDER_SERVICE && r.inputs.name === "private-api")!;
+    assert.strictEqual(svc.inputs.registryCredentialId, "render-registry-ghcr-id");
+  });
+
   it("refuses a config for another platform, naming the field", async () => {
     const { RenderPlatform } = await import("../../components/render");
     const config = parseStackConfig(

@@ -133,6 +133,7 @@ describe("fleetgate provider plugin through the engine", function () {
     assert.deepStrictEqual(Object.keys(schema.resources).sort(), [
       "fleetgate:render:Deploy",
       "fleetgate:render:EnvVars",
+      "fleetgate:render:RegistryCredential",
       "fleetgate:render:Scale",
       "fleetgate:render:Service",
     ]);

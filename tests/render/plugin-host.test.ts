@@ -143,6 +143,7 @@ describe("plugin host", () => {
     assert.deepStrictEqual(Object.keys(schema.resources).sort(), [
       "fleetgate:render:Deploy",
       "fleetgate:render:EnvVars",
+      "fleetgate:render:RegistryCredential",
       "fleetgate:render:Scale",
       "fleetgate:render:Service",
     ]);

@@ -9,6 +9,7 @@ import * as assert from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
 import { HandlerContext } from "../../provider/handler";
+import { registryCredentialResource } from "../../provider/render/registryCredential";
 import { serviceResource, ServiceInputs, ServiceOutputs } from "../../provider/render/service";
 import { RenderDouble } from "../support/render-double";
 
@@ -225,6 +226,61 @@ describe("plugin: fleetgate:render:Service", function () {
       (await diff(read.inputs!, web("svc-private-image", { registryCredentialId: credential.id }))).changes,
       false,
     );
+  });
+
+  it("manages a registry credential: token secret in the state, PATCH on change, replace on owner, delete", async () => {
+    const creds = {
+      name: "ghcr",
+      registry: "GITHUB",
+      username: "bot",
+      authToken: "ghp_one",
+      ownerId: "tea-test",
+      baseUrl: render.url,
+    };
+    const failures = (
+      await registryCredentialResource.check!({}, asProps({ ...creds, registry: "QUAY" }), ctx)
+    ).failures!;
+    assert.deepStrictEqual(
+      failures.map((f) => f.property),
+      ["registry"],
+    );
+    const { id, outs } = await registryCredentialResource.create(asProps(creds), ctx);
+    assert.match(id, /^rgc-/);
+    assert.strictEqual(render.registryCredentials.get(id)!.authToken, "ghp_one");
+    // The token is stored as a secret (the engine encrypts it), never as plain text.
+    assert.deepStrictEqual(outs.authToken, {
+      "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+      value: "ghp_one",
+    });
+    const rotated = { ...creds, authToken: "ghp_two" };
+    const d = await registryCredentialResource.diff(id, outs, asProps(rotated), ctx);
+    assert.deepStrictEqual(Object.keys(d.detailedDiff!), ["authToken"]);
+    assert.deepStrictEqual(d.replaces, []);
+    assert.deepStrictEqual(
+      (await registryCredentialResource.diff(id, outs, asProps({ ...creds, ownerId: "tea-other" }), ctx))
+        .replaces,
+      ["ownerId"],
+    );
+    await registryCredentialResource.update(id, outs, asProps(rotated), ctx);
+    assert.strictEqual(render.registryCredentials.get(id)!.authToken, "ghp_two");
+    const read = (await registryCredentialResource.read(
+      id,
+      asProps({
+        ...rotated,
+        authToken: {
+          "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+          value: "ghp_two",
+        },
+      }),
+      ctx,
+    ))!;
+    assert.strictEqual(
+      (await registryCredentialResource.diff(id, read.props, asProps(rotated), ctx)).changes,
+      false,
+    );
+    await registryCredentialResource.delete(id, outs, ctx);
+    assert.strictEqual(render.registryCredentials.has(id), false);
+    assert.strictEqual(await registryCredentialResource.read(id, outs, ctx), undefined);
   });
 
   it("a 404 that is not Render's own not-found (a proxy, a wrong path) is an error, never 'gone'", async () => {
