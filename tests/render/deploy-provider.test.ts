@@ -169,6 +169,32 @@ describe("render Deploy handler (deploy trigger and live check)", function () {
     );
   });
 
+  it("a pre-deploy failure fails with that status too", async () => {
+    const id = await service();
+    render.failDeploys.set(id, "pre_deploy_failed");
+    await assert.rejects(h.create(inputs(id), ctx), /ended with status "pre_deploy_failed"/);
+  });
+
+  it("bounds the wait for a deploy", async () => {
+    const id = await service();
+    render.deployPhaseMs = 5000;
+    try {
+      await assert.rejects(
+        h.create(inputs(id, { timeoutSeconds: 1, pollIntervalMs: 200 }), ctx),
+        /service "api" .* is still "(queued|created|update_in_progress)" after 1 s/,
+      );
+    } finally {
+      render.deployPhaseMs = 15;
+    }
+  });
+
+  it("the rollback refuses a target without a previous deploy", async () => {
+    await assert.rejects(
+      rollback({ platform: "render", baseUrl: render.url, serviceId: "srv-x" }),
+      /srv-x has no previous deploy to roll back to/,
+    );
+  });
+
   it("an empty 202 (a deploy already queued) ends with the declared image live", async () => {
     const id = await service();
     render.deployByHand(id, "ghcr.io/acme/api:0.1.0"); // running

@@ -8,6 +8,7 @@ import * as assert from "assert";
 import type { HandlerContext } from "../../provider/handler";
 import { planServiceEnv } from "../../components/render/envPlan";
 import type { EnvSetConfig, ServiceConfig } from "../../config/schema";
+import { describeDifference, redact } from "../../provider/render/envPush";
 import { envVarsResource as h, envVersion } from "../../provider/render/envVars";
 import { reveal } from "../../provider/render/wire";
 import { RenderDouble } from "../support/render-double";
@@ -152,18 +153,57 @@ describe("render EnvVars handler (one complete set per service)", function () {
     assert.strictEqual(o2.version, outs.version);
   });
 
-  it("fails closed: a failed read writes nothing, and the error names the service, not a value", async () => {
+  it("pushes with one paginated read, one PUT and one verify read (page size 2 here)", async () => {
+    const id = service();
+    render.resetRequests();
+    await h.create(inputs(id, { A: "1", B: "2", C: "3" }), ctx);
+    const path = `/services/${id}/env-vars`;
+    // read: the empty page of a new service; verify: pages of 2 + 1 and the empty page that ends it
+    assert.strictEqual(render.count("GET", path), 4);
+    assert.strictEqual(render.count("PUT", path), 1);
+  });
+
+  it("fails closed: a failed read (5xx, truncated JSON, HTML page) writes nothing and names the service, not a value", async () => {
     const id = service();
     const { outs } = await h.create(inputs(id, { TOKEN: CANARY }), ctx);
-    const putsBefore = render.count("PUT");
-    render.addFault({ method: "GET", path: `/services/${id}/env-vars`, status: 503, times: Infinity });
-    await assert.rejects(h.update("x", outs, inputs(id, { TOKEN: CANARY_2 }), ctx), (e: Error) => {
-      assert.match(e.message, new RegExp(`service "api" \\(${id}\\)`));
-      noCanary(e.message);
-      return true;
-    });
-    assert.strictEqual(render.count("PUT"), putsBefore, "nothing was written");
-    assert.strictEqual(render.envOf(id).TOKEN, CANARY);
+    for (const fault of [
+      { status: 503, times: Infinity },
+      { truncate: true, times: Infinity },
+      {
+        status: 502,
+        contentType: "text/html",
+        body: "<html><title>Bad Gateway</title></html>",
+        times: Infinity,
+      },
+    ]) {
+      render.clearFaults();
+      const putsBefore = render.count("PUT");
+      render.addFault({ method: "GET", path: `/services/${id}/env-vars`, ...fault });
+      await assert.rejects(h.update("x", outs, inputs(id, { TOKEN: CANARY_2 }), ctx), (e: Error) => {
+        assert.match(e.message, new RegExp(`service "api" \\(${id}\\)`));
+        noCanary(e.message);
+        return true;
+      });
+      assert.strictEqual(render.count("PUT"), putsBefore, `wrote after ${JSON.stringify(fault)}`);
+      assert.strictEqual(render.envOf(id).TOKEN, CANARY);
+    }
+  });
+
+  it("retries a 429 on the PUT and succeeds", async () => {
+    const id = service();
+    render.addFault({ method: "PUT", status: 429, retryAfter: 0 });
+    render.resetRequests();
+    await h.create(inputs(id, { A: "1" }), ctx);
+    assert.strictEqual(render.requests.filter((r) => r.status === 429).length, 1);
+    assert.deepStrictEqual(render.envOf(id), { A: "1" });
+  });
+
+  it("describes differences by key and redacts secret values", () => {
+    assert.strictEqual(
+      describeDifference({ A: "1", B: "2", C: "3" }, { A: "1", B: "x", D: "4" }),
+      "missing C; unexpected D; different values for B",
+    );
+    assert.strictEqual(redact(`value was ${CANARY}!`, [CANARY, "ab"]), "value was [secret]!");
   });
 
   it("refresh: owned keys take live values, foreign keys are listed; only Render's own not-found ends it", async () => {
