@@ -335,6 +335,8 @@ describe("Render day two through the engine", function () {
       counts,
       "a rename changes no value: no deploy",
     );
+    // Converged: no perpetual diff (env maps, live deploys, normalized images and URLs).
+    await ok("preview", "--expect-no-changes");
   });
 
   it("service moved between sets: only its own map changes, no declared key lost", async () => {
