@@ -206,6 +206,27 @@ describe("fleetgate provider plugin through the engine", function () {
       await s.ok(["preview", "--expect-no-changes"]);
     });
 
+    it("a rename listed in previousNames keeps the same Render service (PATCH of the name, no replace)", async () => {
+      const doc = YAML.parse(fs.readFileSync(s.file, "utf8"));
+      const fleet = doc.config["fleetgate:fleet"];
+      fleet.services[2] = { ...fleet.services[2], name: "pa-jobs", previousNames: ["pa-worker"] };
+      fleet.envSets[0].services = ["pa-web", "pa-private", "pa-jobs"];
+      s.writeConfig({ "fleetgate:fleet": fleet });
+      const created = render.count("POST", "/services");
+      const preview = await s.ok(["preview", "--diff"]);
+      assert.doesNotMatch(preview, /replace|delete/, preview);
+      await s.ok(["up", "--yes", "--skip-preview"]);
+      const renamed = render.services.get(ids["pa-worker"])!;
+      assert.strictEqual(renamed.name, "pa-jobs", "the same service, renamed");
+      assert.strictEqual(render.count("POST", "/services"), created, "no service created");
+      assert.deepStrictEqual(render.envOf(renamed.id), {
+        SET_BY_HAND: "hand-2",
+        LOG_LEVEL: "info",
+        REGION: "eu",
+      });
+      names[2] = "pa-jobs";
+    });
+
     it("destroy is refused on prod (protect by default): services and env vars stay", async () => {
       const r = await s.run(["destroy", "--yes", "--skip-preview"]);
       assert.notStrictEqual(r.code, 0, "destroy of a protected prod fleet must fail");
