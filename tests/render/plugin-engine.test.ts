@@ -14,6 +14,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { engineEnv, readStateFile, REPO_ROOT, runAsync, runPulumiAsync, tempDir } from "../support/engine";
+import { LocalWorkspace, ProjectSettings } from "@pulumi/pulumi/automation";
+import { Provider } from "../../provider/sdk/provider";
+import { Service } from "../../provider/sdk/service";
 import { RenderDouble } from "../support/render-double";
 
 const KEY = "rnd_plugin_engine_key";
@@ -138,6 +141,53 @@ describe("fleetgate provider plugin through the engine", function () {
       "fleetgate:render:Service",
     ]);
     assert.strictEqual(schema.config.variables.renderApiKey.secret, true);
+  });
+
+  it("takes the API key as a secret input of an explicit provider (no stack config, no RENDER_API_KEY)", async () => {
+    const workDir = tempDir("explicit-provider");
+    const program = async () => {
+      const p = new Provider("render-key", { renderApiKey: KEY });
+      const svc = new Service(
+        "explicit",
+        {
+          name: "pe-explicit",
+          serviceType: "worker",
+          image: "ghcr.io/acme/api:1.0.0",
+          region: "oregon",
+          instances: 1,
+          ownerId: "tea-plugintest",
+          baseUrl: render.url,
+        },
+        { provider: p },
+      );
+      return { id: svc.id };
+    };
+    const projectSettings = {
+      name: "explicitprovider",
+      runtime: "nodejs",
+      plugins: { providers: [{ name: "fleetgate", path: path.join(REPO_ROOT, "provider") }] },
+    } as unknown as ProjectSettings;
+    const savedKey = process.env.RENDER_API_KEY;
+    delete process.env.RENDER_API_KEY; // the CLI inherits this process's environment
+    const stack = await LocalWorkspace.createOrSelectStack(
+      { stackName: "explicit", projectName: "explicitprovider", program },
+      { workDir, projectSettings, envVars: env },
+    );
+    try {
+      const up = await stack.up();
+      assert.strictEqual(up.summary.result, "succeeded");
+      assert.strictEqual(render.serviceByName("pe-explicit")!.id, up.outputs.id.value);
+      // The checkpoint on disk (an Automation API export would show secrets).
+      const state = readStateFile(dir, "explicitprovider", "explicit");
+      assert.ok(state.includes('"pulumi:providers:fleetgate"'));
+      assert.ok(!state.includes(KEY), "the API key is not in the state in plain text");
+      await stack.destroy();
+      assert.strictEqual(render.serviceByName("pe-explicit"), undefined);
+    } finally {
+      if (savedKey !== undefined) process.env.RENDER_API_KEY = savedKey;
+      await stack.workspace.removeStack("explicit", { force: true }).catch(() => undefined);
+      fs.rmSync(workDir, { recursive: true, force: true });
+    }
   });
 
   describe("adoption of an existing prod fleet, then destroy under protection", () => {
