@@ -18,17 +18,25 @@ import {
   WaitOptions,
 } from "../../provider/render/deploys";
 
+/** What a Render rollback did: a one-line summary, and the deploy and image live afterwards. */
+export interface RenderRollbackResult {
+  summary: string;
+  /** The image reference of the deploy live after the rollback, as Render reports it. */
+  liveImage?: string;
+  /** The rollback's deploy (live now). */
+  liveDeploy: string;
+}
+
 /**
- * Returns a one-line description of what was rolled back and which image is live now; throws
- * when there is nothing to roll back to or the rollback deploy does not go live. The API key
- * comes from `config` (`fleetgate:<target.apiKeyConfig>`, default `fleetgate:renderApiKey`) or
- * RENDER_API_KEY.
+ * Rolls back and reports what is live afterwards; throws when there is nothing to roll back to
+ * or the rollback deploy does not go live. The API key comes from `config`
+ * (`fleetgate:<target.apiKeyConfig>`, default `fleetgate:renderApiKey`) or RENDER_API_KEY.
  */
-export async function rollback(
+export async function rollbackDetailed(
   target: RollbackTarget,
   config?: pulumi.dynamic.Config,
   wait: WaitOptions = DEFAULT_WAIT,
-): Promise<string> {
+): Promise<RenderRollbackResult> {
   if (target.platform !== "render") throw new Error(`render rollback got a ${target.platform} target`);
   if (!target.previousDeployId) {
     throw new Error(
@@ -52,9 +60,18 @@ export async function rollback(
     "GET",
     `/services/${encodeURIComponent(target.serviceId)}/deploys/${encodeURIComponent(d.id)}`,
   ).catch(() => undefined);
-  const image = live?.image?.ref ?? d.image?.ref;
-  return (
+  const liveImage = live?.image?.ref ?? d.image?.ref;
+  const summary =
     `rolled back ${target.serviceId} to ${target.previousDeployId} ` +
-    `(deploy ${d.id}${image ? `, image ${image} is live` : " is live"})`
-  );
+    `(deploy ${d.id}${liveImage ? `, image ${liveImage} is live` : " is live"})`;
+  return { summary, liveDeploy: d.id, ...(liveImage ? { liveImage } : {}) };
+}
+
+/** The smoke gate's rollback (`RollbackFn`): the one-line summary of `rollbackDetailed`. */
+export async function rollback(
+  target: RollbackTarget,
+  config?: pulumi.dynamic.Config,
+  wait: WaitOptions = DEFAULT_WAIT,
+): Promise<string> {
+  return (await rollbackDetailed(target, config, wait)).summary;
 }

@@ -7,7 +7,7 @@
 import * as assert from "assert";
 import type { HandlerContext } from "../../provider/handler";
 import { deployResource as h } from "../../provider/render/deploy";
-import { rollback } from "../../providers/render/rollback";
+import { rollback, rollbackDetailed } from "../../providers/render/rollback";
 import { RenderDouble } from "../support/render-double";
 
 const KEY = "rnd_deploy_test_key";
@@ -132,7 +132,7 @@ describe("render Deploy handler (deploy trigger and live check)", function () {
     const saved = process.env.RENDER_API_KEY;
     delete process.env.RENDER_API_KEY;
     try {
-      const line = await rollback(
+      const result = await rollbackDetailed(
         {
           platform: "render",
           baseUrl: render.url,
@@ -143,7 +143,9 @@ describe("render Deploy handler (deploy trigger and live check)", function () {
         config as never,
         { timeoutMs: 5000, intervalMs: 20 },
       );
-      assert.match(line, /ghcr\.io\/acme\/api:1\.0\.0 is live/);
+      assert.match(result.summary, /ghcr\.io\/acme\/api:1\.0\.0 is live/);
+      assert.strictEqual(result.liveImage, "ghcr.io/acme/api:1.0.0", "the ledger can name what runs");
+      assert.strictEqual(result.liveDeploy, render.liveDeployOf(id)!.id);
     } finally {
       if (saved !== undefined) process.env.RENDER_API_KEY = saved;
     }
