@@ -17,8 +17,8 @@ import {
   waitForDeploy,
 } from "./deploys";
 import type { Props, ResourceHandler } from "../handler";
-import { isNotFound, renderRequest, RenderClientSettings } from "./client";
-import { serviceIsGone, RenderContext } from "./envVars";
+import { isGone, renderRequest, RenderClientSettings } from "./client";
+import { RenderContext } from "./envVars";
 import { canonical, isUnknown, normalizeBaseUrl, PropertyDiff, ResourceDiff, reveal } from "./wire";
 
 export const DEPLOY_TYPE = "fleetgate:render:Deploy";
@@ -205,12 +205,11 @@ export async function diffDeploy(
     try {
       live = await liveDeploy(ctx.render(news), news.serviceId);
     } catch (e) {
-      if (isNotFound(e))
-        return {
-          changes: true,
-          replaces: ["serviceId"],
-          detailedDiff: { serviceId: { kind: "updateReplace", inputDiff: false } },
-        };
+      if (await isGone(ctx.render(news), e, news.serviceId)) {
+        throw new Error(
+          `${who(news)} no longer exists on Render (deleted outside Pulumi); run \`pulumi refresh\`, then \`pulumi up\` creates it again`,
+        );
+      }
       throw new Error(`${who(news)}: could not check which deploy is live: ${(e as Error).message}`);
     }
     // Not ours live (rolled back, deployed or rolled back by hand, deactivated, failed): redeploy.
@@ -293,7 +292,7 @@ export async function readDeploy(
     if (!live) delete refreshed.liveImage;
     return { id, props: { ...refreshed } };
   } catch (e) {
-    if (isNotFound(e) && (await serviceIsGone(s, props.serviceId))) return undefined;
+    if (await isGone(s, e, props.serviceId)) return undefined;
     throw new Error(`${who(props)}: ${(e as Error).message}`);
   }
 }

@@ -14,7 +14,7 @@
 import { createHmac, randomBytes } from "crypto";
 import { pushEnvVars, readEnvVars, redact } from "./envPush";
 import type { Props, ResourceHandler } from "../handler";
-import { isNotFound, renderRequest, RenderClientSettings } from "./client";
+import { isGone, RenderClientSettings } from "./client";
 import {
   canonical,
   isUnknown,
@@ -172,12 +172,11 @@ export async function diffEnvVars(
     try {
       live = await readEnvVars(ctx.render(news), news.serviceId);
     } catch (e) {
-      if (isNotFound(e))
-        return {
-          changes: true,
-          replaces: ["serviceId"],
-          detailedDiff: { serviceId: { kind: "updateReplace", inputDiff: false } },
-        };
+      if (await isGone(ctx.render(news), e, news.serviceId)) {
+        throw new Error(
+          `service "${news.serviceName}" (${news.serviceId}) no longer exists on Render (deleted outside Pulumi); run \`pulumi refresh\`, then \`pulumi up\` creates it again`,
+        );
+      }
       throw new Error(`${who(news)}: ${redact((e as Error).message, Object.values(newVars))}`);
     }
     for (const [k, v] of Object.entries(newVars)) {
@@ -277,7 +276,7 @@ export async function readEnvVarsResource(
   try {
     live = await readEnvVars(s, props.serviceId);
   } catch (e) {
-    if (isNotFound(e) && (await serviceIsGone(s, props.serviceId))) return undefined;
+    if (await isGone(s, e, props.serviceId)) return undefined;
     throw new Error(`${who(props)}: ${redact((e as Error).message, secrets)}`);
   }
   const owned = new Set(props.ownedKeys ?? []);
@@ -297,29 +296,10 @@ export async function deleteEnvVars(_id: string, rawProps: unknown, ctx: RenderC
   try {
     await pushEnvVars(s, props.serviceId, {}, props.ownedKeys ?? []);
   } catch (e) {
-    if (isNotFound(e) && (await serviceIsGone(s, props.serviceId))) return;
+    if (await isGone(s, e, props.serviceId)) return;
     throw new Error(
       `${who(props)}: could not remove its keys: ${redact((e as Error).message, Object.values(props.vars ?? {}))}`,
     );
-  }
-}
-
-/**
- * True only when the API is reachable with this key and answers Render's own not-found for the
- * service: a 404 from a wrong base path or a proxy is not "deleted by hand".
- */
-export async function serviceIsGone(s: RenderClientSettings, serviceId: string): Promise<boolean> {
-  try {
-    await renderRequest(s, "GET", `/services/${encodeURIComponent(serviceId)}`);
-    return false;
-  } catch (e) {
-    if (!isNotFound(e) || !(e as Error).message.includes(`not found: ${serviceId}`)) return false;
-  }
-  try {
-    await renderRequest(s, "GET", "/services?limit=1");
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -221,6 +221,11 @@ describe("render EnvVars handler (one complete set per service)", function () {
     render.services.delete(id);
     render.envVars.delete(id);
     assert.strictEqual(await h.read("x", outs, ctx), undefined);
+    // The diff does not guess: it says what happened and what to run.
+    await assert.rejects(
+      h.diff("x", outs, inputs(id, { A: "1" }), ctx),
+      /no longer exists on Render.*pulumi refresh/,
+    );
   });
 
   it("delete removes only the owned keys", async () => {
