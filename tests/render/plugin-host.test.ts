@@ -154,6 +154,8 @@ describe("plugin host", () => {
       for (const k of r.requiredInputs)
         assert.ok(k in r.inputProperties, `${token}: required input ${k} is declared`);
       assert.ok(!("apiKey" in r.inputProperties), `${token} takes no API key input`);
+      // Pulumi's schema has no `enum` on a property (enums are named types): none may leak out.
+      assert.ok(!JSON.stringify(r).includes('"enum"'), `${token} has a bare enum`);
     }
   });
 });
