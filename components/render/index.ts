@@ -165,7 +165,9 @@ export class RenderPlatform extends pulumi.ComponentResource {
           {
             serviceId: services.get(svc)!.id,
             serviceName: svc,
-            vars: Object.fromEntries(Object.entries(plan.vars).map(([k, v]) => [k, secrets.value(v)])),
+            vars: Object.fromEntries(
+              Object.entries(plan.vars).map(([k, v]) => [k, typeof v === "string" ? v : secrets.value(v)]),
+            ),
             sources: plan.sources,
             // For the policy pack: the environment, and which declared values are plain config.
             environment: fleet.environment,
