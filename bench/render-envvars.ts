@@ -1,6 +1,7 @@
 /**
  * Benchmark: API calls and wall time to push a 50-key env-var set to 4, 20 and 100 Render services
- * (the EnvVarSet provider against the Render double answering every request after 20 ms).
+ * (one `fleetgate:render:EnvVars` per service, created at once as the engine would, against the
+ * Render double answering every request after 20 ms).
  *
  * Each service already holds the 50 keys with older values plus 2 keys set by hand, so every push
  * is a real change: per service one paginated read (a page and the empty page that ends it), one
@@ -9,9 +10,9 @@
  *
  *   npx ts-node --transpile-only bench/render-envvars.ts [--rps 10] [--latency 20]
  */
-import { envVarSetProvider } from "../providers/render/envVarSet";
-import { DEFAULT_REQUESTS_PER_SECOND } from "../providers/render/client";
-import { rateLimitFloorMs } from "../providers/render/ratelimit";
+import type { HandlerContext } from "../provider/handler";
+import { envVarsResource } from "../provider/render/envVars";
+import { rateLimitFloorMs } from "../provider/render/ratelimit";
 import { RenderDouble } from "../tests/support/render-double";
 
 function arg(name: string, fallback: number): number {
@@ -20,7 +21,7 @@ function arg(name: string, fallback: number): number {
 }
 
 async function main() {
-  const rps = arg("rps", DEFAULT_REQUESTS_PER_SECOND);
+  const rps = arg("rps", 10);
   const latencyMs = arg("latency", 20);
   const key = "rnd_bench";
   process.env.RENDER_API_KEY = key;
@@ -47,18 +48,20 @@ async function main() {
     }
     render.resetRequests();
     const started = Date.now();
-    await envVarSetProvider.create({
-      setName: "bench",
-      services: names,
-      serviceIds: ids,
-      environment: "bench",
-      keys: Object.keys(declared),
-      plainKeys: [],
-      serviceKeys: Object.fromEntries(names.map((n) => [n, Object.keys(declared)])),
-      values: Object.fromEntries(names.map((n) => [n, declared])),
-      baseUrl: render.url,
-      requestsPerSecond: rps,
-    });
+    const ctx: HandlerContext = {
+      urn: "urn:pulumi:bench::fleetgate::fleetgate:render:EnvVars::bench",
+      name: "bench",
+      config: () => undefined,
+      render: (i) => ({ baseUrl: i.baseUrl, apiKey: key, requestsPerSecond: i.requestsPerSecond }),
+    };
+    await Promise.all(
+      names.map((n) =>
+        envVarsResource.create(
+          { serviceId: ids[n], serviceName: n, vars: declared, baseUrl: render.url, requestsPerSecond: rps },
+          ctx,
+        ),
+      ),
+    );
     const wall = Date.now() - started;
     // Requests are split into the read before the PUT and the verify read after it, per service.
     let reads = 0;

@@ -9,7 +9,14 @@ import { SecretResolver } from "./secrets";
 
 /** Plain JSON that tells a platform's rollback code how to undo the last deploy of one service. */
 export type RollbackTarget =
-  | { platform: "render"; baseUrl: string; serviceId: string; previousDeployId?: string }
+  | {
+      platform: "render";
+      baseUrl: string;
+      serviceId: string;
+      previousDeployId?: string;
+      /** Config key (in `fleetgate:`) holding the API key (`platform.apiKey.secret`); `renderApiKey` when unset. */
+      apiKeyConfig?: string;
+    }
   | { platform: "local"; stateDir: string; service: string; previousRevision?: string };
 
 export interface DeployedService {

@@ -90,6 +90,17 @@ export const serviceConfig = z.strictObject({
   disk: diskConfig.optional(),
   /** The service keeps state in files: refused without a `disk` (docs/disks.md). */
   stateful: z.boolean().default(false),
+  /** Render: take over an existing service of this name on the first `up` (docs/render.md, "Adoption"). */
+  adopt: z.boolean().optional(),
+  /** Render: name of a `platform.registryCredentials` entry that pulls this service's private image. */
+  registryCredential: resourceName.optional(),
+  /** Render: an existing registry credential (`rgc-…`) that pulls this service's private image. */
+  registryCredentialId: z
+    .string()
+    .regex(/^rgc-[a-z0-9]+$/, "must be a Render registry credential id such as rgc-abc123")
+    .optional(),
+  /** Names this service had before (a rename keeps the same Render service; docs/render.md). */
+  previousNames: z.array(resourceName).optional(),
 });
 export type ServiceConfig = z.infer<typeof serviceConfig>;
 
@@ -142,12 +153,39 @@ export const platformConfig = z.discriminatedUnion("kind", [
     region: z.string().default("oregon"),
     /** API key; otherwise RENDER_API_KEY in the environment of `pulumi up`. */
     apiKey: secretRef.optional(),
-    /** Client-side rate limit on Render API calls (requests per second, bursts of one second's worth). */
+    /**
+     * Optional cap on Render API calls (requests per second) on top of the pacing by Render's
+     * announced quotas (`Ratelimit-*` headers, per bucket), which always applies.
+     */
     requestsPerSecond: z
       .number()
       .positive("must be a positive number of requests per second")
       .max(1000, "must be at most 1000")
-      .default(10),
+      .optional(),
+    /** Registry credentials fleetgate manages, for private images (docs/render.md, "Private images"). */
+    registryCredentials: z
+      .array(
+        z.strictObject({
+          name: resourceName,
+          registry: z.enum(["GITHUB", "GITLAB", "DOCKER", "GOOGLE_ARTIFACT", "AWS_ECR"], {
+            error: "must be one of GITHUB, GITLAB, DOCKER, GOOGLE_ARTIFACT, AWS_ECR",
+          }),
+          username: z.string().min(1, "must be the registry user name"),
+          /** The access token, as a secret reference. */
+          authToken: secretRef,
+        }),
+      )
+      .default([]),
+    /** Take over existing services of the declared names on the first `up` (docs/render.md, "Adoption"). */
+    adopt: z.boolean().default(false),
+    /**
+     * What `destroy`, removing a service from the config or a replace does to live services:
+     * `delete`, `retain` (leave them on Render, forget them) or `protect` (refuse). Default:
+     * `protect` when fleet.environment is `prod`, else `delete`.
+     */
+    deletionPolicy: z
+      .enum(["delete", "retain", "protect"], { error: "must be one of delete, retain, protect" })
+      .optional(),
   }),
   z.strictObject({
     kind: z.literal("local"),
@@ -273,6 +311,28 @@ export function crossFieldIssuesAt(
       add(
         ["fleet", "services", i, "healthCheckPath"],
         `web service "${s.name}" needs a health check path such as /health`,
+      );
+    }
+    if (s.registryCredential !== undefined) {
+      const declared =
+        cfg.platform.kind === "render" ? cfg.platform.registryCredentials.map((c) => c.name) : [];
+      if (!declared.includes(s.registryCredential)) {
+        add(
+          ["fleet", "services", i, "registryCredential"],
+          `no registry credential "${s.registryCredential}" in platform.registryCredentials; declare it there or use registryCredentialId`,
+        );
+      }
+      if (s.registryCredentialId !== undefined) {
+        add(
+          ["fleet", "services", i, "registryCredentialId"],
+          "set registryCredential or registryCredentialId, not both",
+        );
+      }
+    }
+    if (cfg.platform.kind === "render" && s.type !== "web" && s.healthCheckPath) {
+      add(
+        ["fleet", "services", i, "healthCheckPath"],
+        `Render health-checks only web services; remove healthCheckPath from ${s.type} service "${s.name}" (cover it with a smoke check instead)`,
       );
     }
     if (s.type === "cron" && !s.schedule) {

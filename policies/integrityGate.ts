@@ -5,9 +5,9 @@
  * "Has a database": an env-var set declares a database URL key (DATABASE_URL, *_DSN,
  * POSTGRES_URL, PG..._URL; configurable), or the stack already has an integrity snapshot.
  */
+import { envResourceView } from "./lib/envResources";
 import { PolicyResource, ReportViolation, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { compilePatterns, configWithDefaults, stringList } from "./lib/config";
-import { stringListProp, stringProp } from "./lib/props";
 import { ENV_SET_TYPES, INTEGRITY_SNAPSHOT, INTEGRITY_VERIFY } from "./lib/resourceTypes";
 
 export interface IntegrityGateConfig {
@@ -58,8 +58,9 @@ export const integrityGate: StackValidationPolicy = {
 /** Says why the stack has a database, or undefined when it has none. */
 function databaseEvidence(resources: PolicyResource[], patterns: RegExp[]): string | undefined {
   for (const r of resources.filter((x) => ENV_SET_TYPES.includes(x.type))) {
-    const key = stringListProp(r.props, "keys").find((k) => patterns.some((p) => p.test(k)));
-    if (key) return `env-var set "${stringProp(r.props, "setName") ?? r.name}" declares ${key}`;
+    const view = envResourceView(r);
+    const key = view.keys.find((k) => patterns.some((p) => p.test(k)));
+    if (key) return `${view.label} declares ${key}`;
   }
   if (resources.some((r) => r.type === INTEGRITY_SNAPSHOT)) return "an integrity snapshot is declared";
   return undefined;

@@ -4,9 +4,9 @@
  * do not own), so they are reported for someone to adopt into config or remove.
  * Reads each set's `foreignKeys` output, known once the set exists (not for a first create).
  */
+import { envResourceView } from "./lib/envResources";
 import { ReportViolation, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { configWithDefaults, stringList } from "./lib/config";
-import { known, stringProp } from "./lib/props";
 import { ENV_SET_TYPES } from "./lib/resourceTypes";
 
 export interface ProdForeignEnvKeysConfig {
@@ -29,19 +29,16 @@ export const prodForeignEnvKeys: StackValidationPolicy = {
   validateStack: (args: StackValidationArgs, report: ReportViolation) => {
     const cfg = configWithDefaults<ProdForeignEnvKeysConfig>(args.getConfig, DEFAULTS);
     for (const r of args.resources.filter((x) => ENV_SET_TYPES.includes(x.type))) {
-      const environment = stringProp(r.props, "environment");
+      const view = envResourceView(r);
+      const environment = view.environment;
       if (!environment || !cfg.environments.includes(environment)) continue;
-      const foreign = known(() => r.props.foreignKeys);
-      if (!foreign || typeof foreign !== "object") continue;
-      const found = Object.keys(foreign)
+      const found = Object.keys(view.foreignKeys)
         .sort()
-        .map((svc) => [svc, known(() => (foreign as Record<string, unknown>)[svc])] as const)
-        .filter((e): e is readonly [string, string[]] => Array.isArray(e[1]) && e[1].length > 0)
-        .map(([svc, keys]) => `${svc}: ${[...keys].sort().join(", ")}`);
+        .filter((svc) => view.foreignKeys[svc].length > 0)
+        .map((svc) => `${svc}: ${[...view.foreignKeys[svc]].sort().join(", ")}`);
       if (found.length) {
-        const setName = stringProp(r.props, "setName") ?? r.name;
         report(
-          `env-var set "${setName}" (${environment}) found keys it does not declare (${found.join("; ")}); declare them in fleet.envSets or remove them on the platform`,
+          `${view.label} (${environment}) found keys it does not declare (${found.join("; ")}); declare them in fleet.envSets or remove them on the platform`,
           r.urn,
         );
       }

@@ -3,6 +3,7 @@
  * a secret reference, so the value is encrypted in state and never printed. Reads the env set's
  * `plainKeys` (declared keys whose value is NOT a secret reference); values are never read.
  */
+import { envResourceView } from "./lib/envResources";
 import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import {
   DEFAULT_ALLOW_PLAIN_PATTERNS,
@@ -11,7 +12,6 @@ import {
   plainSecretFix,
 } from "../config/secrets";
 import { compilePatterns, configWithDefaults, stringList } from "./lib/config";
-import { stringListProp, stringProp } from "./lib/props";
 import { ENV_SET_TYPES } from "./lib/resourceTypes";
 
 export interface SecretEnvValuesConfig {
@@ -51,11 +51,13 @@ export const secretEnvValues: ResourceValidationPolicy = {
     const cfg = configWithDefaults<SecretEnvValuesConfig>(args.getConfig, DEFAULTS);
     const secretLike = compilePatterns("secret-env-values.secretNamePatterns", cfg.secretNamePatterns);
     const allowed = compilePatterns("secret-env-values.allowPlainPatterns", cfg.allowPlainPatterns);
-    const setName = stringProp(args.props, "setName") ?? args.name;
-    for (const key of stringListProp(args.props, "plainKeys")) {
+    const view = envResourceView(args);
+    // "set <name>" for a set, "env vars of service <name>" for one service's map.
+    const owner = view.label.startsWith("env-var set ") ? view.label.slice("env-var ".length) : view.label;
+    for (const key of view.plainKeys) {
       if (nameLooksSecret(key, secretLike, allowed)) {
         report(
-          `env var ${key} of set "${setName}" has a plain value but its name looks secret; ${plainSecretFix(key)}`,
+          `env var ${key} of ${owner} has a plain value but its name looks secret; ${plainSecretFix(key)}`,
         );
       }
     }

@@ -28,6 +28,9 @@ if ! installed; then
   [ -e /dev/fd/8 ] && exec 8>&-
 fi
 
+# The fleetgate provider plugin (provider/): rebuilt when one of its sources changed.
+bash scripts/build-provider.sh || { echo "setup: building the fleetgate provider plugin failed (see above)" >&2; exit 1; }
+
 # Each step stops setup with its own message; callers must check our status before they eval
 # our output (see scripts/up-local.sh): `eval "$(…)"` alone hides a failure.
 engine_dir=$(bash scripts/setup-engine.sh) || { echo "setup: the Pulumi engine step failed (see above)" >&2; exit 1; }

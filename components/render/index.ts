@@ -1,20 +1,24 @@
 /**
- * The render platform: turns the validated config into Render services, complete merged env-var
- * sets and deploy steps (DESIGN.md, "Platforms"), and hands back per service what the gates need.
+ * The render platform: turns the validated config into Render services, one complete env-var
+ * map per service and deploy steps (docs/render.md), and hands back per service what the gates
+ * need. The Render resources are custom resources of the fleetgate provider plugin (provider/).
  *
- * Order per service: service created/updated → env set pushed → deploy (pinned image, waits until
+ * Order per service: service created/updated → env vars pushed → deploy (pinned image, waits until
  * live) → ready. Services of a higher wave deploy after every deploy of lower waves and after the
  * wave gates `beforeWave` returns (docs/waves.md); services in `fleet.rollout.scaleDown` are scaled
  * to 0 before the first deploy and back up after their own.
+ *
+ * Children are named after this component (`<name>-<service>`, `<name>-<service>-env`, …) so two
+ * platforms in one program do not collide; `aliases` keep the names earlier versions used.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PlainOrSecret } from "../../config/primitives";
-import { EnvSetConfig, PlatformConfig, ServiceConfig, StackConfig } from "../../config/schema";
+import { PlatformConfig, ServiceConfig, StackConfig } from "../../config/schema";
 import { wavePlan } from "../../config/waves";
-import { Deploy } from "../../providers/render/deploy";
-import { EnvVarSet } from "../../providers/render/envVarSet";
-import { Scale } from "../../providers/render/scale";
-import { RenderService } from "../../providers/render/service";
+import { Deploy } from "../../provider/sdk/deploy";
+import { EnvVars } from "../../provider/sdk/envVars";
+import { RegistryCredential } from "../../provider/sdk/registryCredential";
+import { Scale } from "../../provider/sdk/scale";
+import { Service } from "../../provider/sdk/service";
 import {
   DeployedService,
   PlatformArgs,
@@ -24,6 +28,7 @@ import {
   WaveHook,
 } from "../platform";
 import { SecretResolver } from "../secrets";
+import { planServiceEnv, servicesBySet } from "./envPlan";
 
 type RenderPlatformConfig = Extract<PlatformConfig, { kind: "render" }>;
 
@@ -44,39 +49,25 @@ export interface RenderPlatformArgs {
   images?: Record<string, pulumi.Input<string>>;
 }
 
-/** One env-var set as pushed: which services, and per service the declared layers merged. */
-export interface PlannedEnvSet {
-  setName: string;
-  /** Resource name suffix. */
-  resourceName: string;
-  services: string[];
-  /** Per service: set layer, then the service's own overrides (the later layer wins). */
-  layers: Record<string, Record<string, PlainOrSecret>>;
+/** What a deletion policy means as resource options (applied to a service and its children). */
+export function deletionOptions(
+  policy: "delete" | "retain" | "protect",
+): Pick<pulumi.CustomResourceOptions, "protect" | "retainOnDelete"> {
+  if (policy === "protect") return { protect: true };
+  if (policy === "retain") return { retainOnDelete: true };
+  return {};
 }
 
-/**
- * The env sets to push: every configured set with each service's overrides applied, plus a set of
- * its own for each service that has overrides but is in no set.
- */
-export function planEnvSets(services: ServiceConfig[], envSets: EnvSetConfig[]): PlannedEnvSet[] {
-  const byName = new Map(services.map((s) => [s.name, s]));
-  const inASet = new Set(envSets.flatMap((e) => e.services));
-  const planned: PlannedEnvSet[] = envSets.map((set) => ({
-    setName: set.name,
-    resourceName: `env-${set.name}`,
-    services: [...set.services],
-    layers: Object.fromEntries(set.services.map((n) => [n, { ...set.vars, ...(byName.get(n)?.env ?? {}) }])),
-  }));
-  for (const s of services) {
-    if (inASet.has(s.name) || Object.keys(s.env).length === 0) continue;
-    planned.push({
-      setName: `service:${s.name}`,
-      resourceName: `env-own-${s.name}`,
-      services: [s.name],
-      layers: { [s.name]: { ...s.env } },
-    });
-  }
-  return planned;
+/** The effective deletion policy: the config's, else `protect` on prod and `delete` elsewhere. */
+export function deletionPolicyOf(config: StackConfig): "delete" | "retain" | "protect" {
+  const platform = config.platform;
+  const declared = platform.kind === "render" ? platform.deletionPolicy : undefined;
+  return declared ?? (config.fleet.environment === "prod" ? "protect" : "delete");
+}
+
+/** Aliases for a child: its names before (`<old>` under the same parent) for each former name. */
+function aliasesOf(names: string[]): pulumi.Alias[] {
+  return [...new Set(names)].map((name) => ({ name }));
 }
 
 /** All Render resources of a fleet, as children of one component. */
@@ -101,19 +92,49 @@ export class RenderPlatform extends pulumi.ComponentResource {
       requestsPerSecond: platform.requestsPerSecond,
     };
     const fleet = config.fleet;
+    const keep = deletionOptions(deletionPolicyOf(config));
+    /** Names a service's child had: today's scheme and the one before components named children. */
+    const formerNames = (s: ServiceConfig) => [s.name, ...(s.previousNames ?? [])];
+    const child = (s: ServiceConfig, suffix: string, legacy: (n: string) => string) => ({
+      name: `${name}-${s.name}${suffix}`,
+      aliases: aliasesOf([
+        ...formerNames(s).map(legacy),
+        ...(s.previousNames ?? []).map((n) => `${name}-${n}${suffix}`),
+      ]),
+    });
 
-    const services = new Map<string, RenderService>();
+    // Registry credentials fleetgate manages (private images); services refer to them by name.
+    const credentials = new Map<string, RegistryCredential>();
+    for (const c of platform.registryCredentials) {
+      credentials.set(
+        c.name,
+        new RegistryCredential(
+          `${name}-registry-${c.name}`,
+          {
+            name: c.name,
+            registry: c.registry,
+            username: c.username,
+            authToken: secrets.resolve(c.authToken),
+            ownerId: platform.ownerId,
+            ...api,
+          },
+          { parent: this, ...keep },
+        ),
+      );
+    }
+
+    const services = new Map<string, Service>();
     for (const s of fleet.services) {
+      const c = child(s, "", (n) => n);
       services.set(
         s.name,
-        new RenderService(
-          s.name,
+        new Service(
+          c.name,
           {
             name: s.name,
             serviceType: s.type,
             image: args.images?.[s.name] ?? s.image,
-            public: s.type === "web",
-            healthCheckPath: s.healthCheckPath,
+            healthCheckPath: s.type === "web" ? s.healthCheckPath : undefined,
             plan: s.plan,
             region: s.region ?? platform.region,
             instances: s.instances,
@@ -121,41 +142,68 @@ export class RenderPlatform extends pulumi.ComponentResource {
             preDeployCommand: s.preDeployCommand,
             schedule: s.schedule,
             ownerId: platform.ownerId,
+            registryCredentialId: s.registryCredential
+              ? credentials.get(s.registryCredential)!.id
+              : s.registryCredentialId,
+            adopt: s.adopt ?? platform.adopt,
             ...api,
           },
-          { parent: this, dependsOn: args.before ?? [] },
+          { parent: this, dependsOn: args.before ?? [], aliases: c.aliases, ...keep },
         ),
       );
     }
 
-    const envSetOf = new Map<string, EnvVarSet>();
-    const envSets: PlatformResult["envSets"] = {};
-    for (const plan of planEnvSets(fleet.services, fleet.envSets)) {
-      const values: Record<string, Record<string, pulumi.Output<string>>> = {};
-      const serviceKeys: Record<string, string[]> = {};
-      const plainKeys = new Set<string>();
-      for (const [svc, layer] of Object.entries(plan.layers)) {
-        values[svc] = Object.fromEntries(Object.entries(layer).map(([k, v]) => [k, secrets.value(v)]));
-        serviceKeys[svc] = Object.keys(layer).sort();
-        for (const [k, v] of Object.entries(layer)) if (typeof v === "string") plainKeys.add(k);
-      }
-      const set = new EnvVarSet(
-        plan.resourceName,
-        {
-          setName: plan.setName,
-          services: plan.services,
-          serviceIds: Object.fromEntries(plan.services.map((n) => [n, services.get(n)!.id])),
-          environment: fleet.environment,
-          keys: [...new Set(Object.values(serviceKeys).flat())].sort(),
-          plainKeys: [...plainKeys].sort(),
-          serviceKeys,
-          values: pulumi.secret(values),
-          ...api,
-        },
-        { parent: this },
+    // One complete env map per service (HELPERS item 5): renaming a set or moving a service
+    // between sets changes that service's map only.
+    const envOf = new Map<string, EnvVars>();
+    for (const [svc, plan] of Object.entries(planServiceEnv(fleet.services, fleet.envSets))) {
+      const s = fleet.services.find((x) => x.name === svc)!;
+      envOf.set(
+        svc,
+        new EnvVars(
+          child(s, "-env", (n) => `${n}-env`).name,
+          {
+            serviceId: services.get(svc)!.id,
+            serviceName: svc,
+            vars: Object.fromEntries(
+              Object.entries(plan.vars).map(([k, v]) => [k, typeof v === "string" ? v : secrets.value(v)]),
+            ),
+            sources: plan.sources,
+            // For the policy pack: the environment, and which declared values are plain config.
+            environment: fleet.environment,
+            plainKeys: Object.entries(plan.vars)
+              .filter(([, v]) => typeof v === "string")
+              .map(([k]) => k)
+              .sort(),
+            ...api,
+          },
+          {
+            parent: this,
+            dependsOn: [services.get(svc)!],
+            aliases: child(s, "-env", (n) => `${n}-env`).aliases,
+            ...keep,
+          },
+        ),
       );
-      for (const n of plan.services) envSetOf.set(n, set);
-      envSets[plan.setName] = { foreignKeys: set.foreignKeys };
+    }
+    const envSets: PlatformResult["envSets"] = {};
+    for (const [setName, members] of Object.entries(servicesBySet(fleet.envSets))) {
+      envSets[setName] = {
+        foreignKeys: pulumi.all(
+          Object.fromEntries(
+            members
+              .filter((m) => envOf.has(m))
+              .map((m) => [m, envOf.get(m)!.foreignKeys as pulumi.Output<string[]>]),
+          ),
+        ),
+      };
+    }
+
+    // A service with its own env and in no set reports its foreign keys under `service:<name>`.
+    const inASet = new Set(fleet.envSets.flatMap((e) => e.services));
+    for (const [svc, env] of envOf) {
+      if (!inASet.has(svc))
+        envSets[`service:${svc}`] = { foreignKeys: pulumi.all({ [svc]: env.foreignKeys }) };
     }
 
     // Rollout: named services go to 0 instances before any deploy (docs/waves.md).
@@ -171,13 +219,15 @@ export class RenderPlatform extends pulumi.ComponentResource {
         ...api,
       };
     };
-    for (const name of fleet.rollout?.scaleDown ?? []) {
-      const s = fleet.services.find((x) => x.name === name)!;
+    for (const svcName of fleet.rollout?.scaleDown ?? []) {
+      const s = fleet.services.find((x) => x.name === svcName)!;
+      const c = child(s, "-scale-down", (n) => `${n}-scale-down`);
       scaleDown.set(
-        name,
-        new Scale(`${name}-scale-down`, scaleArgs(s, "down"), {
+        svcName,
+        new Scale(c.name, scaleArgs(s, "down"), {
           parent: this,
-          dependsOn: [services.get(name)!, ...(args.before ?? [])],
+          dependsOn: [services.get(svcName)!, ...(args.before ?? [])],
+          aliases: c.aliases,
         }),
       );
     }
@@ -191,26 +241,40 @@ export class RenderPlatform extends pulumi.ComponentResource {
       const gates = args.beforeWave?.({ ...wave, index }, { ...deployed }) ?? [];
       for (const s of wave.services.map((n) => byName.get(n)!)) {
         const service = services.get(s.name)!;
-        const set = envSetOf.get(s.name);
+        const env = envOf.get(s.name);
+        const c = child(s, "-deploy", (n) => `${n}-deploy`);
         const deploy = new Deploy(
-          `${s.name}-deploy`,
+          c.name,
           {
             serviceId: service.id,
             serviceName: s.name,
             image: args.images?.[s.name] ?? s.image,
-            envVersion: set ? set.versions.apply((v) => v?.[s.name] ?? "none") : "none",
+            envVersion: env ? env.version : "none",
+            // Whatever shapes the running process: a change redeploys (a PATCH alone does not).
+            runSettings: {
+              dockerCommand: s.dockerCommand ?? "",
+              preDeployCommand: s.preDeployCommand ?? "",
+              plan: s.plan ?? "",
+              healthCheckPath: s.type === "web" ? (s.healthCheckPath ?? "") : "",
+            },
             timeoutSeconds: args.deployTimeoutSeconds,
             ...api,
           },
           {
             parent: this,
-            dependsOn: [service, ...(set ? [set] : []), ...earlier, ...scaleDown.values(), ...gates],
+            dependsOn: [service, ...(env ? [env] : []), ...earlier, ...scaleDown.values(), ...gates],
+            aliases: c.aliases,
+            ...keep,
           },
         );
         deploys.set(s.name, deploy);
         const down = scaleDown.get(s.name);
         const up = down
-          ? new Scale(`${s.name}-scale-up`, scaleArgs(s, "up"), { parent: this, dependsOn: [deploy, down] })
+          ? new Scale(child(s, "-scale-up", (n) => `${n}-scale-up`).name, scaleArgs(s, "up"), {
+              parent: this,
+              dependsOn: [deploy, down],
+              aliases: child(s, "-scale-up", (n) => `${n}-scale-up`).aliases,
+            })
           : undefined;
         const url: pulumi.Output<string | undefined> = s.url
           ? pulumi.output(s.url)
@@ -222,7 +286,7 @@ export class RenderPlatform extends pulumi.ComponentResource {
           id: service.id,
           url,
           deployment: pulumi.interpolate`${service.id}:${deploy.deployId}`,
-          ready: [service, ...(set ? [set] : []), deploy, ...(up ? [up] : [])],
+          ready: [service, ...(env ? [env] : []), deploy, ...(up ? [up] : [])],
           rollback: pulumi
             .all([service.id, deploy.previousDeployId])
             .apply(([serviceId, previousDeployId]): RollbackTarget => ({
@@ -230,6 +294,7 @@ export class RenderPlatform extends pulumi.ComponentResource {
               baseUrl: platform.baseUrl,
               serviceId,
               ...(previousDeployId ? { previousDeployId } : {}),
+              ...(api.apiKeyConfig ? { apiKeyConfig: api.apiKeyConfig } : {}),
             })),
         };
       }

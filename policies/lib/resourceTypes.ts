@@ -1,22 +1,35 @@
 /**
- * Resource types the policies read, as the cross-team conventions name them. Dynamic resources
- * get their own type from the `module`/`type` constructor arguments (`pulumi-nodejs:dynamic/<module>:<Type>`).
+ * Resource types the policies read. fleetgate's own tokens come from the one module that lists
+ * them (provider/resourceTypes.ts, shared with the provider plugin and the components); the
+ * legacy dynamic-provider types stay in the lists so stacks not yet migrated are still checked.
  */
+import {
+  INTEGRITY_SNAPSHOT,
+  INTEGRITY_VERIFY,
+  LEGACY_RENDER_ENV_SET,
+  LEGACY_RENDER_SERVICE,
+  LOCAL_ENV_FILE,
+  LOCAL_SERVICE,
+  RENDER_ENV_VARS,
+  RENDER_SERVICE,
+  SMOKE_SUITE,
+} from "../../provider/resourceTypes";
 
-/** A deployed service on either platform: inputs `name`, `serviceType`, `image`, `public`, `healthCheckPath`. */
-export const RENDER_SERVICE = "pulumi-nodejs:dynamic/render:Service";
-export const LOCAL_SERVICE = "pulumi-nodejs:dynamic/local:Service";
-export const SERVICE_TYPES = [RENDER_SERVICE, LOCAL_SERVICE];
+export {
+  INTEGRITY_SNAPSHOT,
+  INTEGRITY_VERIFY,
+  LOCAL_ENV_FILE,
+  LOCAL_SERVICE,
+  RENDER_ENV_VARS,
+  RENDER_SERVICE,
+  SMOKE_SUITE,
+};
 
-/** An env-var set: inputs `setName`, `services`, `environment`, `keys`, `plainKeys`; output `foreignKeys`. */
-export const RENDER_ENV_SET = "pulumi-nodejs:dynamic/render:EnvVarSet";
-export const LOCAL_ENV_FILE = "pulumi-nodejs:dynamic/local:EnvFile";
-export const ENV_SET_TYPES = [RENDER_ENV_SET, LOCAL_ENV_FILE];
+/** A deployed service on either platform: inputs `name`, `serviceType`, `image`, `healthCheckPath` (`public` on local). */
+export const SERVICE_TYPES = [RENDER_SERVICE, LEGACY_RENDER_SERVICE, LOCAL_SERVICE];
 
-/** Deploy gates: the smoke suite (input `targets`) and the integrity snapshot/verify pair. */
-export const SMOKE_SUITE = "pulumi-nodejs:dynamic/checks:SmokeSuite";
-export const INTEGRITY_SNAPSHOT = "pulumi-nodejs:dynamic/checks:IntegritySnapshot";
-export const INTEGRITY_VERIFY = "pulumi-nodejs:dynamic/checks:IntegrityVerify";
+/** Env resources (policies/lib/envResources.ts reads each shape). */
+export const ENV_SET_TYPES = [RENDER_ENV_VARS, LEGACY_RENDER_ENV_SET, LOCAL_ENV_FILE];
 
 /** GitHub: workflow files (`file`, `content`) and deployment environments (`environment`, `reviewers`). */
 export const GITHUB_REPOSITORY_FILE = "github:index/repositoryFile:RepositoryFile";

@@ -11,7 +11,7 @@ export function renderService(
 ): FakeResource {
   const serviceType = over.serviceType ?? "web";
   return {
-    type: "pulumi-nodejs:dynamic/render:Service",
+    type: "fleetgate:render:Service",
     name,
     props: {
       name,
@@ -39,6 +39,28 @@ export function envSet(
     type: "pulumi-nodejs:dynamic/render:EnvVarSet",
     name: setName,
     props: { setName, services: ["api"], environment: "dev", keys, plainKeys, values: "[secret]", ...over },
+  };
+}
+
+/** The per-service env map of the Render plugin (`fleetgate:render:EnvVars`). */
+export function envVars(
+  serviceName: string,
+  vars: { plain?: string[]; secret?: string[] },
+  over: Record<string, unknown> = {},
+): FakeResource {
+  const plainKeys = vars.plain ?? [];
+  const keys = [...plainKeys, ...(vars.secret ?? [])];
+  return {
+    type: "fleetgate:render:EnvVars",
+    name: `render-${serviceName}-env`,
+    props: {
+      serviceName,
+      environment: "dev",
+      sources: Object.fromEntries(keys.map((k) => [k, "set:backend"])),
+      plainKeys,
+      foreignKeys: [],
+      ...over,
+    },
   };
 }
 

@@ -12,6 +12,7 @@ import { secretEnvValues } from "../../policies/secretEnvValues";
 import {
   DIGEST,
   envSet,
+  envVars,
   githubEnvironment,
   localService,
   PINNED,
@@ -259,6 +260,19 @@ describe("policy secret-env-values", () => {
       /env var GITHUB_TOKEN of set "backend" has a plain value but its name looks secret; run `pulumi config set --secret fleetgate:<key> <value>` and write GITHUB_TOKEN: \{ secret: <key> \}/,
     );
     assert.ok(!found.some((v) => v.message.includes("[secret]")));
+  });
+
+  it("reads the plugin's per-service EnvVars the same way, naming the service", async () => {
+    const found = await runResourcePolicy(
+      secretEnvValues,
+      envVars("api", { plain: ["NODE_ENV", "GITHUB_TOKEN"], secret: ["DB_PASSWORD"] }),
+    );
+    assert.deepStrictEqual(
+      found.map((v) => v.message),
+      [
+        'env var GITHUB_TOKEN of env vars of service "api" has a plain value but its name looks secret; run `pulumi config set --secret fleetgate:<key> <value>` and write GITHUB_TOKEN: { secret: <key> }',
+      ],
+    );
   });
 
   it("applies to local env files and takes its patterns from config", async () => {

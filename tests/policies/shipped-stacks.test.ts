@@ -72,8 +72,8 @@ for (const stack of ["dev", "prod"] as const) {
     it("registers the resources the policies read", () => {
       const types = new Set(resources.map((r) => r.type));
       const expected = [
-        "pulumi-nodejs:dynamic/render:Service",
-        "pulumi-nodejs:dynamic/render:EnvVarSet",
+        "fleetgate:render:Service",
+        "fleetgate:render:EnvVars",
         "pulumi-nodejs:dynamic/checks:SmokeSuite",
         "pulumi-nodejs:dynamic/checks:IntegritySnapshot",
         "pulumi-nodejs:dynamic/checks:IntegrityVerify",
@@ -94,7 +94,7 @@ for (const stack of ["dev", "prod"] as const) {
 
     it("fails the pack once an image is made floating (the check can fail)", async () => {
       const broken = resources.map((r) =>
-        r.type === "pulumi-nodejs:dynamic/render:Service" && r.props.name === "refapp-api"
+        r.type === "fleetgate:render:Service" && r.props.name === "refapp-api"
           ? { ...r, props: { ...r.props, image: "ghcr.io/fleetgate-example/api:latest" } }
           : r,
       );

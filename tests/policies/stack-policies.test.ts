@@ -7,7 +7,7 @@ import { integrityGate } from "../../policies/integrityGate";
 import { prodForeignEnvKeys } from "../../policies/prodForeignEnvKeys";
 import { serviceDownAlarm } from "../../policies/serviceDownAlarm";
 import { smokeGate } from "../../policies/smokeGate";
-import { alarm, envSet, integrity, localService, renderService, smokeSuite } from "./fixtures";
+import { alarm, envSet, envVars, integrity, localService, renderService, smokeSuite } from "./fixtures";
 import { assertNoViolations, assertOneViolation, runStackPolicy, UNKNOWN_OBJECT, urnOf } from "./util";
 
 describe("policy smoke-gate", () => {
@@ -53,6 +53,13 @@ describe("policy integrity-gate", () => {
     );
     assertNoViolations(
       await runStackPolicy(integrityGate, [envSet("web", { plain: ["NODE_ENV"], secret: ["API_KEY"] })]),
+    );
+  });
+
+  it("sees a database URL in the plugin's per-service EnvVars too", async () => {
+    assertOneViolation(
+      await runStackPolicy(integrityGate, [envVars("api", { secret: ["DATABASE_URL"] })]),
+      /the stack has a database \(env vars of service "api" declares DATABASE_URL\) but no integrity gate/,
     );
   });
 
@@ -139,6 +146,19 @@ describe("policy prod-foreign-env-keys", () => {
     assertNoViolations(await runStackPolicy(prodForeignEnvKeys, [prodSet({ api: [], jobs: [] })]));
     const devSet = envSet("backend", {}, { environment: "dev", foreignKeys: { api: ["HAND_SET"] } });
     assertNoViolations(await runStackPolicy(prodForeignEnvKeys, [devSet]));
+  });
+
+  it("reports foreign keys of the plugin's per-service EnvVars on prod", async () => {
+    const api = envVars(
+      "api",
+      { secret: ["DATABASE_URL"] },
+      { environment: "prod", foreignKeys: ["HAND", "A"] },
+    );
+    const ok = envVars("jobs", { secret: ["DATABASE_URL"] }, { environment: "prod", foreignKeys: [] });
+    assertOneViolation(
+      await runStackPolicy(prodForeignEnvKeys, [api, ok]),
+      /env vars of service "api" \(prod\) found keys it does not declare \(api: A, HAND\)/,
+    );
   });
 
   it("reports foreign keys on a prod set, naming services and keys", async () => {

@@ -4,9 +4,9 @@
  */
 import * as assert from "assert";
 import * as net from "net";
-import { listAll, renderRequest, RenderClientSettings } from "../../providers/render/client";
-import { rateLimitFloorMs } from "../../providers/render/ratelimit";
-import { retryDelayMs, serverDelayMs } from "../../providers/render/retry";
+import { listAll, renderRequest, RenderClientSettings } from "../../provider/render/client";
+import { bucketOf, quotaFloorMs, rateLimitFloorMs } from "../../provider/render/ratelimit";
+import { retryDelayMs, serverDelayMs } from "../../provider/render/retry";
 import { RenderDouble } from "../support/render-double";
 
 const KEY = "rnd_client_test_key";
@@ -170,5 +170,61 @@ describe("render client", () => {
       retryDelayMs(policy, 10, undefined, () => 1),
       1000,
     );
+  });
+});
+
+describe("render client pacing by Render's announced quotas", function () {
+  this.timeout(60_000);
+
+  it("sorts calls into Render's buckets", () => {
+    assert.strictEqual(bucketOf("GET", "/services/srv-1/env-vars?limit=100"), "get");
+    assert.strictEqual(bucketOf("PUT", "/services/srv-1/env-vars"), "write");
+    assert.strictEqual(bucketOf("PATCH", "/services/srv-1"), "write");
+    assert.strictEqual(bucketOf("POST", "/services/srv-1/deploys"), "deploy");
+    assert.strictEqual(bucketOf("POST", "/services/srv-1/rollback"), "deploy");
+    assert.strictEqual(bucketOf("POST", "/services/srv-1/scale"), "scale");
+  });
+
+  it("a burst of reads and writes stays within each bucket's quota: no 429, reads not held up by writes", async () => {
+    const render = await RenderDouble.start({
+      apiKey: KEY,
+      rateLimits: { get: { limit: 40, windowMs: 1000 }, write: { limit: 5, windowMs: 1000 } },
+    });
+    try {
+      const ids = Array.from(
+        { length: 15 },
+        (_, i) =>
+          render.createServiceByHand({
+            type: "background_worker",
+            name: `quota-${i}`,
+            ownerId: "tea-test",
+            image: { imagePath: "ghcr.io/acme/api:1.0.0" },
+          }).id,
+      );
+      // No client-side cap: only the Ratelimit headers pace the calls.
+      const s: RenderClientSettings = { baseUrl: render.url, apiKey: KEY, retry: FAST_RETRY };
+      const started = Date.now();
+      let readsDone = 0;
+      let writesDone = 0;
+      const reads = Promise.all(
+        Array.from({ length: 60 }, (_, i) => renderRequest(s, "GET", `/services/${ids[i % ids.length]}`)),
+      ).then(() => (readsDone = Date.now() - started));
+      const writes = Promise.all(
+        ids.map((id) => renderRequest(s, "PUT", `/services/${id}/env-vars`, [{ key: "A", value: "1" }])),
+      ).then(() => (writesDone = Date.now() - started));
+      await Promise.all([reads, writes]);
+      assert.strictEqual(render.throttled, 0, "no request was refused with 429");
+      assert.strictEqual(render.requests.filter((r) => r.status === 429).length, 0);
+      assert.ok(
+        writesDone >= quotaFloorMs(15, 5, 1000) - 50,
+        `15 writes at 5/s took ${writesDone} ms (floor ${quotaFloorMs(15, 5, 1000)} ms)`,
+      );
+      assert.ok(
+        readsDone < writesDone,
+        `reads (${readsDone} ms) waited for the writes' bucket (${writesDone} ms)`,
+      );
+    } finally {
+      await render.close();
+    }
   });
 });

@@ -1,18 +1,23 @@
 /**
- * The render platform component under `pulumi.runtime.setMocks` (no engine): env layers (set vars,
- * then service overrides; a set of its own for a service in no set), the resource types and the
- * inputs the policy pack reads, and what the platform hands the gates (urls, rollback targets).
+ * The render platform component under `pulumi.runtime.setMocks` (no engine): one complete env map
+ * per service (set vars, then service overrides), the plugin's resource types and inputs, child
+ * names derived from the component's name with aliases to the earlier names, deletion policy on
+ * prod, and what the platform hands the gates (urls, rollback targets).
  */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig } from "../../config/load";
 import { SecretRef } from "../../config/primitives";
 import { SecretResolver } from "../../components/secrets";
+import { RENDER_DEPLOY, RENDER_ENV_VARS, RENDER_SERVICE } from "../../provider/resourceTypes";
 
 interface Registered {
   type: string;
   name: string;
   inputs: Record<string, unknown>;
+  aliases: unknown[];
+  protect?: boolean;
+  retainOnDelete?: boolean;
 }
 
 const registered: Registered[] = [];
@@ -28,19 +33,25 @@ describe("render platform component (mocks)", function () {
     pulumi.runtime.setMocks(
       {
         newResource: (args) => {
-          registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+          const custom = args.custom as unknown as Record<string, unknown> | undefined;
+          void custom;
+          registered.push({
+            type: args.type,
+            name: args.name,
+            inputs: args.inputs,
+            aliases: (args as unknown as { aliases?: unknown[] }).aliases ?? [],
+          });
           const state: Record<string, unknown> = { ...args.inputs };
-          if (args.type === "pulumi-nodejs:dynamic/render:Service") {
+          if (args.type === RENDER_SERVICE) {
             state.url =
               args.inputs.serviceType === "web" ? `https://${args.inputs.name}.onrender.com` : undefined;
-            return { id: `srv-${args.name}`, state };
+            return { id: `srv-${args.inputs.name}`, state };
           }
-          if (args.type === "pulumi-nodejs:dynamic/render:EnvVarSet") {
-            const services = args.inputs.services as string[];
-            state.versions = Object.fromEntries(services.map((s) => [s, "v1"]));
-            state.foreignKeys = Object.fromEntries(services.map((s) => [s, []]));
+          if (args.type === RENDER_ENV_VARS) {
+            state.version = `v1-${args.inputs.serviceName}`;
+            state.foreignKeys = [];
           }
-          if (args.type === "pulumi-nodejs:dynamic/render:Deploy") {
+          if (args.type === RENDER_DEPLOY) {
             state.deployId = "dep-new";
             state.previousDeployId = "dep-old";
             state.status = "live";
@@ -55,8 +66,8 @@ describe("render platform component (mocks)", function () {
     );
   });
 
-  it("builds services, layered env sets and deploys with the conventional types and inputs", async () => {
-    const { RenderPlatform, planEnvSets } = await import("../../components/render");
+  it("builds services, one env map per service and deploys with the plugin's types and inputs", async () => {
+    const { RenderPlatform } = await import("../../components/render");
     const config = parseStackConfig(
       {
         platform: { kind: "render", ownerId: "tea-abc", baseUrl: "http://127.0.0.1:1/v1" },
@@ -90,23 +101,6 @@ describe("render platform component (mocks)", function () {
       value: (v) => (typeof v === "string" ? pulumi.output(v) : secretResolver.resolve(v)),
     };
 
-    const plans = planEnvSets(config.fleet.services, config.fleet.envSets);
-    assert.deepStrictEqual(
-      plans.map((p) => [p.setName, p.resourceName, p.services]),
-      [
-        ["backend", "env-backend", ["api", "worker"]],
-        ["service:admin", "env-own-admin", ["admin"]],
-      ],
-    );
-    assert.deepStrictEqual(plans[0].layers.api, {
-      LOG_LEVEL: "debug",
-      DATABASE_URL: { secret: "databaseUrl" },
-    });
-    assert.deepStrictEqual(plans[0].layers.worker, {
-      LOG_LEVEL: "info",
-      DATABASE_URL: { secret: "databaseUrl" },
-    });
-
     const platform = new RenderPlatform("render", { config, secrets: secretResolver });
     const api = platform.result.services.api;
     const [apiUrl, workerUrl, rollback, foreign] = await Promise.all([
@@ -124,58 +118,126 @@ describe("render platform component (mocks)", function () {
       previousDeployId: "dep-old",
     });
     assert.deepStrictEqual(foreign, { api: [], worker: [] });
+    assert.deepStrictEqual(await value(platform.result.envSets["service:admin"].foreignKeys), { admin: [] });
     assert.strictEqual(api.ready.length, 3);
 
     // Wait until every registration reached the mocks.
     await value(platform.urn);
     await new Promise((r) => setTimeout(r, 200));
-    const byType = (t: string) => registered.filter((r) => r.type === `pulumi-nodejs:dynamic/render:${t}`);
-    const services = byType("Service");
-    assert.deepStrictEqual(services.map((s) => s.name).sort(), ["admin", "api", "worker"]);
-    const apiSvc = services.find((s) => s.name === "api")!.inputs;
+    const byType = (t: string) => registered.filter((r) => r.type === t);
+    const services = byType(RENDER_SERVICE);
+    // Children are named after the component; aliases carry the names earlier versions used.
+    assert.deepStrictEqual(services.map((s) => s.name).sort(), [
+      "render-admin",
+      "render-api",
+      "render-worker",
+    ]);
+    const apiSvc = services.find((s) => s.name === "render-api")!.inputs;
     assert.strictEqual(apiSvc.serviceType, "web");
-    assert.strictEqual(apiSvc.public, true);
     assert.strictEqual(apiSvc.image, "ghcr.io/a/api:1.2.3");
     assert.strictEqual(apiSvc.healthCheckPath, "/health");
     assert.strictEqual(apiSvc.region, "oregon");
-    assert.strictEqual(apiSvc.requestsPerSecond, 10);
+    assert.strictEqual(apiSvc.requestsPerSecond, undefined, "no fixed rate: Render's quotas pace calls");
+    assert.strictEqual(apiSvc.adopt, false);
     assert.ok(!("apiKey" in apiSvc), "no API key among the inputs");
-    assert.strictEqual(services.find((s) => s.name === "admin")!.inputs.public, false);
 
-    const backend = byType("EnvVarSet").find((r) => r.name === "env-backend")!.inputs;
-    assert.strictEqual(backend.setName, "backend");
-    assert.strictEqual(backend.environment, "dev");
-    assert.deepStrictEqual(backend.keys, ["DATABASE_URL", "LOG_LEVEL"]);
-    assert.deepStrictEqual(backend.plainKeys, ["LOG_LEVEL"]);
-    assert.deepStrictEqual(backend.serviceIds, { api: "srv-api", worker: "srv-worker" });
-    // The values reach the engine as one secret (the SDK's secret envelope).
+    // One env map per service: the set's vars, then the service's overrides; each value secret.
+    const env = (svc: string) => byType(RENDER_ENV_VARS).find((r) => r.inputs.serviceName === svc)!.inputs;
+    assert.deepStrictEqual(
+      byType(RENDER_ENV_VARS)
+        .map((r) => r.name)
+        .sort(),
+      ["render-admin-env", "render-api-env", "render-worker-env"],
+    );
     const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-    const secretValue = (v: unknown) => {
-      const o = v as Record<string, unknown>;
-      assert.strictEqual(
-        o[SECRET_SIG],
-        "1b47061264138c4ac30d75fd1eb44270",
-        "values must be registered as a secret",
+    const SECRET = "1b47061264138c4ac30d75fd1eb44270";
+    // The values reach the engine as secrets (the map as one secret, or each value).
+    const reveal = (vars: unknown): Record<string, unknown> => {
+      const o = vars as Record<string, unknown>;
+      if (o[SECRET_SIG] === SECRET) return o.value as Record<string, unknown>;
+      return Object.fromEntries(
+        Object.entries(o as Record<string, Record<string, unknown>>).map(([k, v]) => {
+          assert.strictEqual(v[SECRET_SIG], SECRET, `${k} must be a secret`);
+          return [k, v.value];
+        }),
       );
-      return o.value;
     };
-    assert.deepStrictEqual(secretValue(backend.values), {
-      api: { LOG_LEVEL: "debug", DATABASE_URL: "resolved-databaseUrl" },
-      worker: { LOG_LEVEL: "info", DATABASE_URL: "resolved-databaseUrl" },
+    assert.deepStrictEqual(reveal(env("api").vars), {
+      LOG_LEVEL: "debug",
+      DATABASE_URL: "resolved-databaseUrl",
     });
-    const own = byType("EnvVarSet").find((r) => r.name === "env-own-admin")!.inputs;
-    assert.strictEqual(own.setName, "service:admin");
-    assert.deepStrictEqual(secretValue(own.values), { admin: { PORT: "9000" } });
+    assert.deepStrictEqual(reveal(env("worker").vars), {
+      LOG_LEVEL: "info",
+      DATABASE_URL: "resolved-databaseUrl",
+    });
+    assert.deepStrictEqual(reveal(env("admin").vars), { PORT: "9000" });
+    assert.strictEqual(env("api").serviceId, "srv-api");
+    assert.strictEqual(env("api").environment, "dev");
+    assert.deepStrictEqual(env("api").plainKeys, ["LOG_LEVEL"]);
+    assert.deepStrictEqual(env("admin").plainKeys, ["PORT"]);
 
-    const deploys = byType("Deploy");
+    const deploys = byType(RENDER_DEPLOY);
     assert.deepStrictEqual(deploys.map((d) => d.name).sort(), [
-      "admin-deploy",
-      "api-deploy",
-      "worker-deploy",
+      "render-admin-deploy",
+      "render-api-deploy",
+      "render-worker-deploy",
     ]);
-    const apiDeploy = deploys.find((d) => d.name === "api-deploy")!.inputs;
+    const apiDeploy = deploys.find((d) => d.name === "render-api-deploy")!.inputs;
     assert.strictEqual(apiDeploy.image, "ghcr.io/a/api:1.2.3");
-    assert.strictEqual(apiDeploy.envVersion, "v1");
+    assert.strictEqual(apiDeploy.envVersion, "v1-api");
+    assert.deepStrictEqual(apiDeploy.runSettings, {
+      dockerCommand: "",
+      preDeployCommand: "",
+      plan: "",
+      healthCheckPath: "/health",
+    });
+  });
+
+  it("declares registry credentials (token secret) and gives their id to the services that name them", async () => {
+    const { RenderPlatform } = await import("../../components/render");
+    const raw = (credential: string) => ({
+      platform: {
+        kind: "render",
+        ownerId: "tea-abc",
+        baseUrl: "http://127.0.0.1:1/v1",
+        registryCredentials: [
+          { name: "ghcr", registry: "GITHUB", username: "bot", authToken: { secret: "ghcrToken" } },
+        ],
+      },
+      fleet: {
+        name: "priv",
+        environment: "dev",
+        services: [
+          {
+            name: "private-api",
+            type: "worker",
+            image: "ghcr.io/a/private:1.0.0",
+            registryCredential: credential,
+          },
+        ],
+      },
+    });
+    assert.throws(
+      () => parseStackConfig(raw("quay"), { secretKeys: new Set(["ghcrToken"]) }),
+      /no registry credential "quay" in platform\.registryCredentials/,
+    );
+    const config = parseStackConfig(raw("ghcr"), { secretKeys: new Set(["ghcrToken"]) });
+    const secrets: SecretResolver = {
+      resolve: () => pulumi.secret("ghp_token"),
+      value: (v) => (typeof v === "string" ? pulumi.output(v) : pulumi.secret("x")),
+    };
+    const platform = new RenderPlatform("render", { config, secrets });
+    await value(platform.urn);
+    await new Promise((r) => setTimeout(r, 200));
+    const cred = registered.find((r) => r.type === "fleetgate:render:RegistryCredential")!;
+    assert.strictEqual(cred.name, "render-registry-ghcr");
+    assert.strictEqual(
+      (cred.inputs.authToken as Record<string, unknown>)["4dabf18193072939515e22adb298388d"],
+      "1b47061264138c4ac30d75fd1eb44270",
+      "the token is registered as a secret",
+    );
+    const svc = registered.find((r) => r.type === RENDER_SERVICE && r.inputs.name === "private-api")!;
+    assert.strictEqual(svc.inputs.registryCredentialId, "render-registry-ghcr-id");
   });
 
   it("refuses a config for another platform, naming the field", async () => {

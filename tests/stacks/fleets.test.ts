@@ -67,16 +67,20 @@ describe("example fleets under mocks and the policy pack", function () {
   describe("Atlas UX", () => {
     it("pushes one env-var set, complete, to all four services", async () => {
       const { resources } = await example("atlasux");
-      const sets = ofType(resources, "render:EnvVarSet");
-      assert.strictEqual(sets.length, 1);
-      assert.deepStrictEqual([...(sets[0].props.services as string[])].sort(), [
+      // One complete map per service, every key from the one set.
+      const maps = ofType(resources, "render:EnvVars");
+      assert.deepStrictEqual(maps.map((m) => m.props.serviceName).sort(), [
         "atlasux-api",
         "atlasux-email",
         "atlasux-engine",
         "atlasux-scheduler",
       ]);
-      assert.ok((sets[0].props.keys as string[]).includes("DATABASE_URL"));
-      assert.ok(!(sets[0].props.plainKeys as string[]).includes("DATABASE_URL"));
+      for (const m of maps) {
+        const sources = m.props.sources as Record<string, string>;
+        assert.ok("DATABASE_URL" in sources, `${m.props.serviceName} gets DATABASE_URL`);
+        assert.ok(Object.values(sources).every((src) => src === "set:atlasux-shared" || src === "service"));
+        assert.ok(!(m.props.plainKeys as string[]).includes("DATABASE_URL"));
+      }
     });
 
     it("routes P1 to chat, email and SMS with the response times of its ladder", async () => {
@@ -228,8 +232,11 @@ describe("example fleets under mocks and the policy pack", function () {
       assert.strictEqual(images["madbase-vmagent"], "victoriametrics/vmagent:v1.101.0");
       assert.strictEqual(images["madbase-loki"], "grafana/loki:2.9.6");
       assert.strictEqual(images["madbase-grafana"], "grafana/grafana:10.4.2");
+      // Render health-checks web services only: private ones declare none (a config error).
       for (const s of ofType(resources, "render:Service")) {
-        assert.ok(s.props.healthCheckPath, `${s.props.name} has no health check path`);
+        if (s.props.serviceType === "web")
+          assert.ok(s.props.healthCheckPath, `${s.props.name} has no health check path`);
+        else assert.strictEqual(s.props.healthCheckPath, undefined, `${s.props.name} is not a web service`);
       }
     });
 
@@ -255,7 +262,7 @@ describe("example fleets under mocks and the policy pack", function () {
   describe("Haven", () => {
     it("makes only the gateway public", async () => {
       const { resources } = await example("haven");
-      const pub = ofType(resources, "render:Service").filter((s) => s.props.public);
+      const pub = ofType(resources, "render:Service").filter((s) => s.props.serviceType === "web");
       assert.deepStrictEqual(
         pub.map((s) => s.props.name),
         ["haven-gateway"],
@@ -265,16 +272,24 @@ describe("example fleets under mocks and the policy pack", function () {
     it("deploys in its order: worker down -> catalog -> gateway -> (gateway smoke) -> search -> worker up", async () => {
       const { resources } = await example("haven");
       const deps = (type: string, name: string) => named(resources, type, name).dependsOn;
-      assert.ok(deps("render:Deploy", "haven-catalog-deploy").includes("haven-embedding-scale-down"));
-      assert.ok(deps("render:Deploy", "haven-gateway-deploy").includes("haven-catalog-deploy"));
-      assert.ok(deps("render:Deploy", "haven-search-deploy").includes("haven-gateway-deploy"));
-      const gate = deps("render:Deploy", "haven-search-deploy").find((d) => d.startsWith("smoke-wave"));
+      assert.ok(
+        deps("render:Deploy", "render-haven-catalog-deploy").includes("render-haven-embedding-scale-down"),
+      );
+      assert.ok(deps("render:Deploy", "render-haven-gateway-deploy").includes("render-haven-catalog-deploy"));
+      assert.ok(deps("render:Deploy", "render-haven-search-deploy").includes("render-haven-gateway-deploy"));
+      const gate = deps("render:Deploy", "render-haven-search-deploy").find((d) =>
+        d.startsWith("smoke-wave"),
+      );
       assert.ok(gate, "search waits for no smoke suite of the gateway's wave");
       assert.deepStrictEqual(named(resources, "checks:SmokeSuite", gate).props.targets, ["haven-gateway"]);
-      assert.ok(deps("render:Deploy", "haven-embedding-deploy").includes("haven-search-deploy"));
-      assert.ok(deps("render:Scale", "haven-embedding-scale-up").includes("haven-embedding-deploy"));
+      assert.ok(
+        deps("render:Deploy", "render-haven-embedding-deploy").includes("render-haven-search-deploy"),
+      );
+      assert.ok(
+        deps("render:Scale", "render-haven-embedding-scale-up").includes("render-haven-embedding-deploy"),
+      );
       assert.strictEqual(
-        named(resources, "render:Scale", "haven-embedding-scale-down").props.numInstances,
+        named(resources, "render:Scale", "render-haven-embedding-scale-down").props.numInstances,
         0,
       );
       // Nothing changes before the backup.
@@ -283,10 +298,9 @@ describe("example fleets under mocks and the policy pack", function () {
 
     it("keeps secrets per service and smoke-tests with the bearer token kept secret", async () => {
       const { resources } = await example("haven");
-      const sets = ofType(resources, "render:EnvVarSet");
-      assert.strictEqual(sets.length, 5);
-      assert.ok(sets.every((s) => (s.props.services as string[]).length === 1));
-      const gw = sets.find((s) => (s.props.services as string[])[0] === "haven-gateway")!;
+      const sets = ofType(resources, "render:EnvVars");
+      assert.strictEqual(sets.length, 4);
+      const gw = sets.find((s) => s.props.serviceName === "haven-gateway")!;
       assert.ok(
         !(gw.props.plainKeys as string[]).some((k) => /TOKEN|SECRET|ACCESS_KEY|DATABASE_URL/.test(k)),
       );
@@ -308,7 +322,7 @@ describe("example fleets under mocks and the policy pack", function () {
     it("deploys nothing and checks its five external targets", async () => {
       const { resources } = await example("hotdash");
       assert.deepStrictEqual(ofType(resources, "render:Service"), []);
-      assert.deepStrictEqual(ofType(resources, "render:EnvVarSet"), []);
+      assert.deepStrictEqual(ofType(resources, "render:EnvVars"), []);
       const suite = ofType(resources, "checks:SmokeSuite");
       assert.strictEqual(suite.length, 1);
       assert.deepStrictEqual([...(suite[0].props.targets as string[])].sort(), [

@@ -15,8 +15,18 @@ export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 let engineDir: string | undefined;
 
-/** Directory holding `pulumi` and its plugins; builds the engine once when missing. */
+let providerBuilt = false;
+
+/** Builds the fleetgate provider plugin (provider/) when a source changed; once per process. */
+export function buildProviderPlugin(): void {
+  if (providerBuilt) return;
+  execFileSync("bash", [path.join(REPO_ROOT, "scripts", "build-provider.sh")], { stdio: "inherit" });
+  providerBuilt = true;
+}
+
+/** Directory holding `pulumi` and its plugins; builds the engine (and the fleetgate plugin) once. */
 export function engineBinDir(): string {
+  buildProviderPlugin();
   if (!engineDir) {
     engineDir =
       process.env.FLEETGATE_ENGINE_DIR ??

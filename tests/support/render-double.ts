@@ -24,7 +24,11 @@
  *   [pre_deploy_in_progress →] update_in_progress → live (or a failure status set with
  *   `failDeploys`); a new live deploy deactivates the previous one.
  * - Errors are `{"message": ...}` (404 `not found: <id>`, 409, 400, 401, 429 with `Retry-After`).
- *   Every answer carries `Ratelimit-Limit/-Remaining/-Reset`.
+ *   Every answer carries `Ratelimit-Limit/-Remaining/-Reset` of its bucket (reads, writes, deploys,
+ *   scale), each a fixed window (`rateLimits`); a request over its bucket's quota gets 429.
+ * - Service shapes as Render returns an image-backed service: run settings under
+ *   `serviceDetails.envSpecificDetails` (`dockerCommand`, `preDeployCommand`, `registryCredential`);
+ *   only web services have `healthCheckPath` (Render health-checks nothing else).
  *
  * Fault knobs: `addFault` (by method/path, nth match, times; status, body, content type,
  * Retry-After, truncated body), `failRequest(n)` (the n-th request overall), `latencyMs`, `pageSize`.
@@ -42,6 +46,18 @@ export interface RenderDoubleOptions {
   latencyMs?: number;
   /** Duration of each deploy phase, in ms. */
   deployPhaseMs?: number;
+  /** Quota per bucket (default: 10000 per 60 s each, i.e. out of the way of tests that do not pace). */
+  rateLimits?: Partial<Record<QuotaBucket, { limit: number; windowMs: number }>>;
+}
+
+/** Render's rate-limit buckets: reads, writes, deploys (deploy/rollback) and scale (scale/suspend/resume). */
+export type QuotaBucket = "get" | "write" | "deploy" | "scale";
+
+function quotaBucketOf(method: string, path: string): QuotaBucket {
+  if (method === "GET") return "get";
+  if (method === "POST" && /\/(deploys|rollback)$/.test(path)) return "deploy";
+  if (method === "POST" && /\/(scale|suspend|resume)$/.test(path)) return "scale";
+  return "write";
 }
 
 /** One recorded request (bodies are not recorded: they may hold secret values). */
@@ -100,10 +116,14 @@ export interface DoubleService {
     plan: string;
     region: string;
     url?: string;
+    /** Web services only. */
     healthCheckPath?: string;
     numInstances: number;
-    envSpecificDetails: { dockerCommand?: string };
-    preDeployCommand?: string;
+    envSpecificDetails: {
+      dockerCommand?: string;
+      preDeployCommand?: string;
+      registryCredential?: { id: string; name: string; registry: string; username: string };
+    };
     schedule?: string;
   };
   createdAt: string;
@@ -188,7 +208,27 @@ export class RenderDouble {
   private ids = 0;
   private server!: http.Server;
 
+  /** Fixed-window quota per bucket; change `limit`/`windowMs` to test pacing. */
+  readonly quotas: Record<
+    QuotaBucket,
+    { limit: number; windowMs: number; windowStart: number; used: number }
+  >;
+  /** Requests answered 429 because their bucket's quota was spent. */
+  throttled = 0;
+  /** Registry credentials by id (`POST /registrycredentials`). */
+  readonly registryCredentials = new Map<
+    string,
+    { id: string; name: string; registry: string; username: string; authToken: string; ownerId: string }
+  >();
+
   private constructor(opts: RenderDoubleOptions) {
+    const q = (b: QuotaBucket) => ({
+      limit: opts.rateLimits?.[b]?.limit ?? 10_000,
+      windowMs: opts.rateLimits?.[b]?.windowMs ?? 60_000,
+      windowStart: 0,
+      used: 0,
+    });
+    this.quotas = { get: q("get"), write: q("write"), deploy: q("deploy"), scale: q("scale") };
     this.apiKey = opts.apiKey;
     this.pageSize = opts.pageSize ?? 100;
     this.latencyMs = opts.latencyMs ?? 0;
@@ -266,6 +306,39 @@ export class RenderDouble {
       .map((d) => ({ id: d.id, status: this.statusOf(d), image: d.image.ref, trigger: d.trigger }));
   }
 
+  /** The deploy Render reports live for a service now (newest live first), if any. */
+  liveDeployOf(
+    serviceId: string,
+  ): { id: string; status: DeployStatus; image: string; trigger: string } | undefined {
+    return this.deploysOf(serviceId).find((d) => d.status === "live");
+  }
+
+  /**
+   * A deploy made outside Pulumi (dashboard, deploy hook, another pipeline): like `POST /deploys`
+   * with `imageUrl`, it sets the service's image. Returns the new deploy's id.
+   */
+  deployByHand(serviceId: string, imageUrl?: string): string {
+    const svc = this.requireService(serviceId);
+    const image = imageUrl ? renderNormalizeImage(imageUrl) : svc.image.imagePath;
+    svc.image.imagePath = image;
+    return this.startDeploy(svc, image, "manual").id;
+  }
+
+  /** A rollback made outside Pulumi: a new deploy of an earlier deploy's image. Returns its id. */
+  rollbackByHand(serviceId: string, deployId: string): string {
+    return this.rollback(this.requireService(serviceId), { deployId }).id;
+  }
+
+  /** Resolves when every deploy of the service has reached a final status (bounded wait). */
+  async settled(serviceId: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.deploysOf(serviceId).some((d) => !isFinal(d.status))) {
+      if (Date.now() > deadline)
+        throw new Error(`deploys of ${serviceId} still running after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   /** Requests matching method and path (path as in RecordedRequest, string equality or RegExp). */
   count(method: string, path?: string | RegExp): number {
     return this.requests.filter((r) => r.method === method && (path === undefined || matchPath(path, r.path)))
@@ -284,10 +357,19 @@ export class RenderDouble {
     if (this.latencyMs) await new Promise((r) => setTimeout(r, this.latencyMs));
     const record: RecordedRequest = { n: this.requests.length + 1, method, path, query, status: 0 };
     this.requests.push(record);
+    void n;
+    const quota = this.quotas[quotaBucketOf(method, path)];
+    const now = Date.now();
+    if (now - quota.windowStart >= quota.windowMs) {
+      quota.windowStart = now;
+      quota.used = 0;
+    }
+    quota.used++;
+    const resetSeconds = Math.max(0, (quota.windowStart + quota.windowMs - now) / 1000);
     const headers: Record<string, string> = {
-      "Ratelimit-Limit": "400",
-      "Ratelimit-Remaining": String(Math.max(0, 400 - (n % 400))),
-      "Ratelimit-Reset": "30",
+      "Ratelimit-Limit": String(quota.limit),
+      "Ratelimit-Remaining": String(Math.max(0, quota.limit - quota.used)),
+      "Ratelimit-Reset": String(Math.ceil(resetSeconds)),
     };
     const send = (status: number, body?: unknown, extra: Record<string, string> = {}, truncate = false) => {
       record.status = status;
@@ -299,6 +381,11 @@ export class RenderDouble {
       res.end(text);
     };
 
+    if (quota.used > quota.limit) {
+      this.throttled++;
+      send(429, { message: "rate limit exceeded" });
+      return;
+    }
     const fault = this.matchFault(method, path);
     if (fault && !fault.truncate) {
       const extra: Record<string, string> = {};
@@ -350,6 +437,7 @@ export class RenderDouble {
     body: unknown,
   ): [number, unknown?] {
     const seg = path.split("/").filter(Boolean);
+    if (seg[0] === "registrycredentials") return this.registryCredentialRoute(method, seg, query, body);
     if (seg[0] !== "services") throw new HttpError(404, `not found: ${path}`);
     if (seg.length === 1) {
       if (method === "GET") return [200, this.listServices(query)];
@@ -415,6 +503,7 @@ export class RenderDouble {
     if (typeof image.imagePath !== "string") throw new HttpError(400, "image.imagePath is required");
     const details = asObject(body.serviceDetails ?? {});
     const env = asObject(details.envSpecificDetails ?? {});
+    const credential = this.credentialRef(image.registryCredentialId);
     const prefix = type === "cron_job" ? "crn" : "srv";
     const id = `${prefix}-${this.nextId()}`;
     const now = new Date().toISOString();
@@ -431,10 +520,14 @@ export class RenderDouble {
         plan: typeof details.plan === "string" ? details.plan : "starter",
         region: typeof details.region === "string" ? details.region : "oregon",
         url: type === "web_service" ? `https://${name}.onrender.com` : undefined,
-        healthCheckPath: optString(details.healthCheckPath),
+        // Render health-checks web services only; other types have no such field.
+        healthCheckPath: type === "web_service" ? optString(details.healthCheckPath) : undefined,
         numInstances: typeof details.numInstances === "number" ? details.numInstances : 1,
-        envSpecificDetails: { dockerCommand: optString(env.dockerCommand) },
-        preDeployCommand: optString(details.preDeployCommand),
+        envSpecificDetails: {
+          dockerCommand: optString(env.dockerCommand),
+          preDeployCommand: optString(env.preDeployCommand ?? details.preDeployCommand),
+          ...(credential ? { registryCredential: credential } : {}),
+        },
         schedule: optString(details.schedule),
       },
       createdAt: now,
@@ -460,20 +553,35 @@ export class RenderDouble {
       svc.slug = body.name;
     }
     if (body.image !== undefined) {
-      const p = asObject(body.image).imagePath;
+      const img = asObject(body.image);
+      const p = img.imagePath;
       if (typeof p !== "string") throw new HttpError(400, "image.imagePath must be a string");
       svc.image.imagePath = renderNormalizeImage(p);
+      if ("registryCredentialId" in img) {
+        const credential = this.credentialRef(img.registryCredentialId);
+        const { registryCredential: _old, ...rest } = svc.serviceDetails.envSpecificDetails;
+        void _old;
+        svc.serviceDetails.envSpecificDetails = credential
+          ? { ...rest, registryCredential: credential }
+          : rest;
+      }
     }
     if (body.serviceDetails !== undefined) {
       const d = asObject(body.serviceDetails);
       for (const [k, v] of Object.entries(d)) {
         if (k === "region" || k === "runtime") throw new HttpError(400, `cannot update serviceDetails.${k}`);
         if (k === "envSpecificDetails") {
+          const e = asObject(v);
           svc.serviceDetails.envSpecificDetails = {
             ...svc.serviceDetails.envSpecificDetails,
-            dockerCommand: optString(asObject(v).dockerCommand),
+            ...("dockerCommand" in e ? { dockerCommand: optString(e.dockerCommand) } : {}),
+            ...("preDeployCommand" in e ? { preDeployCommand: optString(e.preDeployCommand) } : {}),
           };
-        } else if (k === "plan" || k === "healthCheckPath" || k === "preDeployCommand" || k === "schedule") {
+        } else if (k === "preDeployCommand") {
+          svc.serviceDetails.envSpecificDetails.preDeployCommand = optString(v);
+        } else if (k === "healthCheckPath") {
+          if (svc.type === "web_service") svc.serviceDetails.healthCheckPath = optString(v);
+        } else if (k === "plan" || k === "schedule") {
           svc.serviceDetails[k] = optString(v) as string;
         } else if (k === "numInstances") {
           svc.serviceDetails.numInstances = v as number;
@@ -482,6 +590,62 @@ export class RenderDouble {
     }
     svc.updatedAt = new Date().toISOString();
     return svc;
+  }
+
+  /** The credential a service's `image.registryCredentialId` names, as the service shows it. */
+  private credentialRef(id: unknown) {
+    if (id === undefined || id === null || id === "") return undefined;
+    const c = this.registryCredentials.get(String(id));
+    if (!c) throw new HttpError(400, `registry credential not found: ${String(id)}`);
+    return { id: c.id, name: c.name, registry: c.registry, username: c.username };
+  }
+
+  /** `POST /registrycredentials`, `GET|PATCH|DELETE /registrycredentials/{id}` (the token is never returned). */
+  private registryCredentialRoute(
+    method: string,
+    seg: string[],
+    _query: Record<string, string>,
+    body: unknown,
+  ): [number, unknown?] {
+    const view = (c: { id: string; name: string; registry: string; username: string }) => ({
+      id: c.id,
+      name: c.name,
+      registry: c.registry,
+      username: c.username,
+      updatedAt: new Date().toISOString(),
+    });
+    const b = asObject(body ?? {});
+    if (seg.length === 1 && method === "POST") {
+      for (const f of ["registry", "name", "username", "authToken", "ownerId"]) {
+        if (typeof b[f] !== "string" || !b[f]) throw new HttpError(400, `${f} is required`);
+      }
+      if (!["GITHUB", "GITLAB", "DOCKER", "GOOGLE_ARTIFACT", "AWS_ECR"].includes(b.registry as string))
+        throw new HttpError(400, `invalid registry: ${String(b.registry)}`);
+      const c = {
+        id: `rgc-${this.nextId()}`,
+        name: b.name as string,
+        registry: b.registry as string,
+        username: b.username as string,
+        authToken: b.authToken as string,
+        ownerId: b.ownerId as string,
+      };
+      this.registryCredentials.set(c.id, c);
+      return [201, view(c)];
+    }
+    const c = seg.length === 2 ? this.registryCredentials.get(seg[1]) : undefined;
+    if (!c) throw new HttpError(404, `not found: ${seg[1] ?? ""}`);
+    if (method === "GET") return [200, view(c)];
+    if (method === "PATCH") {
+      for (const f of ["registry", "name", "username", "authToken"] as const) {
+        if (typeof b[f] === "string" && b[f]) c[f] = b[f] as string;
+      }
+      return [200, view(c)];
+    }
+    if (method === "DELETE") {
+      this.registryCredentials.delete(c.id);
+      return [204];
+    }
+    throw new HttpError(404, `not found: ${method} /registrycredentials/${seg[1]}`);
   }
 
   private listServices(query: Record<string, string>) {
@@ -574,7 +738,7 @@ export class RenderDouble {
     const now = Date.now();
     const running = this.deploys.filter((d) => d.serviceId === svc.id && !isFinal(this.statusOf(d, now)));
     const startAt = Math.max(now, ...running.map((d) => d.finishAt));
-    const preDeploy = Boolean(svc.serviceDetails.preDeployCommand);
+    const preDeploy = Boolean(svc.serviceDetails.envSpecificDetails.preDeployCommand);
     const phases = preDeploy ? 3 : 2;
     const outcome = this.failDeploys.get(svc.id) ?? this.failDeploys.get(svc.name) ?? "live";
     const d: DeployRecord = {

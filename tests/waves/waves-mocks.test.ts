@@ -123,12 +123,12 @@ describe("deploy waves in the Fleet (mocks)", function () {
         newResource(args) {
           registered.push({ type: args.type, name: args.name, inputs: args.inputs, deps: [] });
           const state: Record<string, unknown> = { ...args.inputs };
-          if (args.type === "pulumi-nodejs:dynamic/render:Service") {
+          if (args.type === "fleetgate:render:Service") {
             state.url =
               args.inputs.serviceType === "web" ? `https://${args.inputs.name}.onrender.com` : undefined;
-            return { id: `srv-${args.name}`, state };
+            return { id: `srv-${args.inputs.name}`, state };
           }
-          if (args.type === "pulumi-nodejs:dynamic/render:Deploy") {
+          if (args.type === "fleetgate:render:Deploy") {
             state.deployId = "dep-new";
             state.previousDeployId = "dep-old";
           }
@@ -205,19 +205,19 @@ describe("deploy waves in the Fleet (mocks)", function () {
     );
 
     // Wave n's deploy waits for wave n-1's suite, which waits for wave n-1's deploy.
-    assert.ok(byName("smoke-wave-1").deps.includes("catalog-deploy"));
-    assert.ok(byName("gateway-deploy").deps.includes("smoke-wave-1"));
-    assert.ok(!byName("catalog-deploy").deps.some((d) => d.startsWith("smoke")));
-    assert.ok(byName("smoke-wave-2").deps.includes("gateway-deploy"));
-    assert.ok(byName("search-deploy").deps.includes("smoke-wave-2"));
-    assert.ok(byName("embedder-deploy").deps.includes("smoke-wave-3"));
+    assert.ok(byName("smoke-wave-1").deps.includes("render-catalog-deploy"));
+    assert.ok(byName("render-gateway-deploy").deps.includes("smoke-wave-1"));
+    assert.ok(!byName("render-catalog-deploy").deps.some((d) => d.startsWith("smoke")));
+    assert.ok(byName("smoke-wave-2").deps.includes("render-gateway-deploy"));
+    assert.ok(byName("render-search-deploy").deps.includes("smoke-wave-2"));
+    assert.ok(byName("render-embedder-deploy").deps.includes("smoke-wave-3"));
     // The final suite waits for every wave suite and every service (incl. the scale-up).
     for (const d of [
       "smoke-wave-1",
       "smoke-wave-2",
       "smoke-wave-3",
-      "embedder-deploy",
-      "embedder-scale-up",
+      "render-embedder-deploy",
+      "render-embedder-scale-up",
     ]) {
       assert.ok(byName("smoke").deps.includes(d), `final smoke depends on ${d}`);
     }
@@ -226,7 +226,7 @@ describe("deploy waves in the Fleet (mocks)", function () {
   it("scales the named service to 0 before the first wave and back to its instances after its own deploy", async () => {
     const fleet = new Fleet("haven", { config: parse(haven()), secrets: fakeSecrets });
     await settle();
-    const scales = registered.filter((r) => r.type === "pulumi-nodejs:dynamic/render:Scale");
+    const scales = registered.filter((r) => r.type === "fleetgate:render:Scale");
     assert.deepStrictEqual(
       scales.map((s) => [
         s.name,
@@ -236,20 +236,25 @@ describe("deploy waves in the Fleet (mocks)", function () {
         s.inputs.revision,
       ]),
       [
-        ["embedder-scale-down", "down", 0, "embedder", fleet.revision],
-        ["embedder-scale-up", "up", 3, "embedder", fleet.revision],
+        ["render-embedder-scale-down", "down", 0, "embedder", fleet.revision],
+        ["render-embedder-scale-up", "up", 3, "embedder", fleet.revision],
       ],
     );
-    assert.strictEqual(byName("embedder-scale-down").inputs.serviceId, "srv-embedder");
-    assert.ok(byName("embedder-scale-down").deps.includes("embedder"));
+    assert.strictEqual(byName("render-embedder-scale-down").inputs.serviceId, "srv-embedder");
+    assert.ok(byName("render-embedder-scale-down").deps.includes("render-embedder"));
     // Every deploy, the first wave's included, waits for the scale-down.
-    for (const d of ["catalog-deploy", "gateway-deploy", "search-deploy", "embedder-deploy"]) {
-      assert.ok(byName(d).deps.includes("embedder-scale-down"), `${d} waits for the scale-down`);
+    for (const d of [
+      "render-catalog-deploy",
+      "render-gateway-deploy",
+      "render-search-deploy",
+      "render-embedder-deploy",
+    ]) {
+      assert.ok(byName(d).deps.includes("render-embedder-scale-down"), `${d} waits for the scale-down`);
     }
-    assert.deepStrictEqual(byName("embedder-scale-up").deps.sort(), [
-      "embedder",
-      "embedder-deploy",
-      "embedder-scale-down",
+    assert.deepStrictEqual(byName("render-embedder-scale-up").deps.sort(), [
+      "render-embedder",
+      "render-embedder-deploy",
+      "render-embedder-scale-down",
     ]);
   });
 

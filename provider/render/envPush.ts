@@ -3,7 +3,7 @@
  * read every page → merge (keep foreign keys, drop owned keys no longer declared) → PUT the
  * whole set → read back and verify. A failed read means no write. Errors never carry values.
  */
-import { mergeEnvVars, sameEnvVars } from "../envsets/merge";
+import { mergeEnvVars, sameEnvVars } from "../../providers/envsets/merge";
 import { listAll, renderRequest, RenderClientSettings } from "./client";
 
 export interface EnvVar {

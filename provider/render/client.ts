@@ -1,5 +1,6 @@
 /**
- * A small client for Render's REST API (v1): bearer auth, client-side rate limit, retries of
+ * A small client for Render's REST API (v1): bearer auth, pacing by Render's announced quotas per
+ * bucket (ratelimit.ts), retries of
  * 429/5xx with backoff that honours Retry-After / Ratelimit-Reset, cursor pagination, and errors
  * that name the method, path, status and Render's message but never a secret value (answer
  * bodies are never quoted: an env-var list holds secrets).
@@ -7,16 +8,19 @@
  * Plain functions over a settings object (no classes, no captured clients) so dynamic providers
  * can serialize them into their provider process.
  */
-import { takeToken } from "./ratelimit";
+import { acquire, bucketOf, observe, release } from "./ratelimit";
 import { DEFAULT_RETRY, isRetryable, retryDelayMs, RetryPolicy, serverDelayMs } from "./retry";
 
 export interface RenderClientSettings {
   /** API base URL including the version, e.g. `https://api.render.com/v1`. */
   baseUrl: string;
   apiKey: string;
-  /** Client-side rate limit (steady requests per second). */
+  /**
+   * Optional cap (steady requests per second) on top of Render's announced quotas; unset, calls
+   * are paced only by the `Ratelimit-*` headers of each bucket.
+   */
   requestsPerSecond?: number;
-  /** Requests allowed at once before the steady rate applies (default: one second's worth). */
+  /** Requests allowed at once before the cap's steady rate applies (default: one second's worth). */
   burst?: number;
   retry?: RetryPolicy;
   /** Per-attempt timeout. */
@@ -31,7 +35,6 @@ export interface RenderClientSettings {
   }) => void;
 }
 
-export const DEFAULT_REQUESTS_PER_SECOND = 10;
 /** Render's maximum page size. */
 export const PAGE_LIMIT = 100;
 
@@ -40,6 +43,8 @@ export interface RenderApiError extends Error {
   status?: number;
   method: string;
   path: string;
+  /** Render's own `message` from a JSON error answer, when there was one. */
+  apiMessage?: string;
 }
 
 export function isRenderApiError(e: unknown): e is RenderApiError {
@@ -50,11 +55,35 @@ export function isNotFound(e: unknown): boolean {
   return isRenderApiError(e) && e.status === 404;
 }
 
-function apiError(method: string, path: string, status: number | undefined, detail: string): RenderApiError {
+/**
+ * True only when Render itself says the object `id` does not exist: a 404 whose JSON message is
+ * Render's `not found` (naming the id when it names one), while the same key can still list
+ * services. A 404 from a wrong base path or a proxy (HTML, no message) is an error, never "gone".
+ */
+export async function isGone(s: RenderClientSettings, e: unknown, id: string): Promise<boolean> {
+  if (!isRenderApiError(e) || e.status !== 404 || !e.apiMessage) return false;
+  const m = e.apiMessage.toLowerCase();
+  if (!m.includes("not found")) return false;
+  if (/not found: \S+/.test(m) && !m.includes(id.toLowerCase())) return false;
+  try {
+    const probe = await renderRequest<unknown>(s, "GET", "/services?limit=1");
+    return Array.isArray(probe);
+  } catch {
+    return false;
+  }
+}
+
+function apiError(
+  method: string,
+  path: string,
+  status: number | undefined,
+  detail: string,
+  apiMessage?: string,
+): RenderApiError {
   const where = `Render API ${method} ${path}`;
   const message =
     status === undefined ? `${where} failed: ${detail}` : `${where} answered ${status}: ${detail}`;
-  return Object.assign(new Error(message), { status, method, path });
+  return Object.assign(new Error(message), { status, method, path, apiMessage });
 }
 
 /** What an answer says about itself, without quoting its body. */
@@ -76,15 +105,20 @@ function parseAnswer(method: string, path: string, status: number, text: string,
   }
 }
 
-/** Render's error message from an error answer, if it has one. */
-function renderMessage(text: string, contentType: string | null): string {
+/** Render's own error message from a JSON error answer, if it has one. */
+function jsonMessage(text: string): string | undefined {
   try {
     const body = JSON.parse(text) as { message?: unknown };
     if (body && typeof body.message === "string") return body.message;
   } catch {
-    // not JSON: describe it below
+    // not JSON
   }
-  return text.trim() === "" ? "(empty answer)" : describeBody(text, contentType);
+  return undefined;
+}
+
+/** Render's error message, or a description of an answer that has none. */
+function renderMessage(text: string, contentType: string | null): string {
+  return jsonMessage(text) ?? (text.trim() === "" ? "(empty answer)" : describeBody(text, contentType));
 }
 
 export interface RequestOptions {
@@ -105,10 +139,13 @@ export async function renderRequest<T = unknown>(
 ): Promise<T> {
   const policy = s.retry ?? DEFAULT_RETRY;
   const idempotent = opts.idempotent ?? method !== "POST";
-  const url = `${s.baseUrl.replace(/\/+$/, "")}${path}`;
+  const base = s.baseUrl.replace(/\/+$/, "");
+  const url = `${base}${path}`;
+  const bucket = bucketOf(method, path);
+  const rate = s.requestsPerSecond;
+  const cap = rate ? { perSecond: rate, burst: s.burst ?? Math.max(1, Math.round(rate)) } : undefined;
   for (let attempt = 0; ; attempt++) {
-    const rate = s.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND;
-    await takeToken(s.baseUrl, rate, s.burst ?? Math.max(1, Math.round(rate)));
+    await acquire(base, bucket, cap);
     let status: number | undefined;
     let failure: RenderApiError;
     let serverMs: number | undefined;
@@ -124,13 +161,15 @@ export async function renderRequest<T = unknown>(
         signal: AbortSignal.timeout(s.timeoutMs ?? 30_000),
       });
       status = res.status;
+      observe(base, bucket, res.headers);
       const text = await res.text();
       const contentType = res.headers.get("content-type");
       if (res.ok) return parseAnswer(method, path, status, text, contentType) as T;
-      failure = apiError(method, path, status, renderMessage(text, contentType));
+      failure = apiError(method, path, status, renderMessage(text, contentType), jsonMessage(text));
       serverMs = serverDelayMs(res.headers);
     } catch (e) {
       if (isRenderApiError(e)) throw e;
+      if (status === undefined) release(base, bucket);
       const err = e as Error;
       const reason =
         err.name === "TimeoutError" ? `no answer within ${s.timeoutMs ?? 30_000} ms` : err.message;
