@@ -67,11 +67,14 @@ export async function rollbackDetailed(
   return { summary, liveDeploy: d.id, ...(liveImage ? { liveImage } : {}) };
 }
 
-/** The smoke gate's rollback (`RollbackFn`): the one-line summary of `rollbackDetailed`. */
+/**
+ * The smoke gate's rollback (`RollbackFn` of providers/checks/rollback.ts): the summary, the
+ * deploy and the image live afterwards, so the ledger records what actually runs.
+ */
 export async function rollback(
   target: RollbackTarget,
   config?: pulumi.dynamic.Config,
   wait: WaitOptions = DEFAULT_WAIT,
-): Promise<string> {
-  return (await rollbackDetailed(target, config, wait)).summary;
+): Promise<RenderRollbackResult> {
+  return rollbackDetailed(target, config, wait);
 }
