@@ -372,12 +372,13 @@ export function ciIssues(cfg: CiConfig): { path: (string | number)[]; message: s
   // The workflows deploy from runners that are discarded after each job: the state must live
   // in a backend the whole team shares (with locking), never in a runner's files.
   const backendUrl = [...cfg.variables, ...cfg.secrets].find((v) => v.name === "PULUMI_BACKEND_URL");
-  const cloudToken = cfg.secrets.some((s) => s.name === "PULUMI_ACCESS_TOKEN");
+  // Pulumi Cloud OIDC issues the access token in the job itself (docs/ci.md): that is Pulumi Cloud.
+  const cloudToken = cfg.secrets.some((s) => s.name === "PULUMI_ACCESS_TOKEN") || !!cfg.pulumiOidc;
   if (!backendUrl && !cloudToken) {
     issues.push({
       path: ["secrets"],
       message:
-        "the workflows need a shared state backend: add secret PULUMI_ACCESS_TOKEN (Pulumi Cloud) or variable PULUMI_BACKEND_URL (e.g. s3://<bucket>; docs/evidence.md)",
+        "the workflows need a shared state backend: add secret PULUMI_ACCESS_TOKEN or `pulumiOidc` (Pulumi Cloud), or variable PULUMI_BACKEND_URL (e.g. s3://<bucket>; docs/evidence.md)",
     });
   } else if (
     backendUrl &&

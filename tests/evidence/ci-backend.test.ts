@@ -14,7 +14,7 @@ const issues = (ci: Record<string, unknown>) => {
 describe("evidence: the workflows' shared state backend", () => {
   it("refuses a ci section without one, naming both ways to add it", () => {
     assert.deepStrictEqual(issues({}), [
-      "secrets: the workflows need a shared state backend: add secret PULUMI_ACCESS_TOKEN (Pulumi Cloud) or variable PULUMI_BACKEND_URL (e.g. s3://<bucket>; docs/evidence.md)",
+      "secrets: the workflows need a shared state backend: add secret PULUMI_ACCESS_TOKEN or `pulumiOidc` (Pulumi Cloud), or variable PULUMI_BACKEND_URL (e.g. s3://<bucket>; docs/evidence.md)",
     ]);
   });
 
@@ -25,6 +25,14 @@ describe("evidence: the workflows' shared state backend", () => {
     );
     assert.deepStrictEqual(
       issues({ variables: [{ name: "PULUMI_BACKEND_URL", value: "s3://acme-state" }] }),
+      [],
+    );
+    // Pulumi Cloud through OIDC: the job exchanges its token, no stored PULUMI_ACCESS_TOKEN.
+    assert.deepStrictEqual(
+      issues({
+        pulumiOidc: { organization: "acme" },
+        environments: [{ name: "dev", oidcTeams: { deploy: "dev-deployers", read: "dev-readers" } }],
+      }),
       [],
     );
   });
