@@ -99,7 +99,12 @@ export class Fleet extends pulumi.ComponentResource {
     const images = this.release?.images;
 
     // Deploy gates (components/gates.ts, docs/gates.md): snapshot before, smoke + verify after.
-    const preGates = buildPreDeployGates(this, { config: cfg, secrets, revision: this.revision });
+    const preGates = buildPreDeployGates(this, {
+      config: cfg,
+      secrets,
+      revision: this.revision,
+      ...(images ? { images } : {}),
+    });
     const deployArgs = {
       config: cfg,
       secrets,

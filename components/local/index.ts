@@ -12,6 +12,7 @@ import { wavePlan } from "../../config/waves";
 import { EnvFile } from "../../providers/local/envfile";
 import { LocalScale } from "../../providers/local/scale";
 import { LocalService } from "../../providers/local/service";
+import { declaredDeployKey } from "../gates";
 import { DeployedService, PlatformBuilder, RollbackTarget } from "../platform";
 import { SecretResolver } from "../secrets";
 
@@ -137,7 +138,14 @@ export const buildLocalPlatform: PlatformBuilder = (parent, args) => {
   const scaleDown = new Map<string, LocalScale>();
   for (const name of cfg.fleet.rollout?.scaleDown ?? []) {
     const s = cfg.fleet.services.find((x) => x.name === name)!;
-    const scaleArgs = { service: name, stateDir, port: s.local!.port, revision: args.revision };
+    // Before the deploys: keyed on what is declared (the deploy key covers secret env values too).
+    const scaleArgs = {
+      service: name,
+      stateDir,
+      port: s.local!.port,
+      revision: args.revision,
+      deployKey: declaredDeployKey(cfg, args.secrets, args.images),
+    };
     scaleDown.set(
       name,
       new LocalScale(
@@ -191,7 +199,15 @@ export const buildLocalPlatform: PlatformBuilder = (parent, args) => {
       const up = down
         ? new LocalScale(
             `${cfg.fleet.name}-${s.name}-scale-up`,
-            { service: s.name, stateDir, port: local.port, revision: args.revision, phase: "up" },
+            {
+              service: s.name,
+              stateDir,
+              port: local.port,
+              revision: args.revision,
+              // After the deploy: keyed on it, so every deploy of the service checks it runs again.
+              deployment: pulumi.interpolate`${s.name}:${svc.deployId}`,
+              phase: "up",
+            },
             { parent, dependsOn: [svc, down] },
           )
         : undefined;
