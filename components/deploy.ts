@@ -18,15 +18,18 @@ import type { Webhook } from "../lib/ledger/notify";
 import type { RecordedCheck } from "../lib/ledger/record";
 import { FreezeDecision, freezeDecision, FreezeError } from "../lib/slo/freeze";
 import { Backup } from "../providers/backup/backup";
+import type { RestoreDrill } from "../providers/backup/restoreDrill";
 import { backupRevision } from "../providers/backup/revision";
 import type { RollbackFn } from "../providers/checks/rollback";
 import { EvidenceRecord, LedgerTarget } from "../providers/ledger/evidenceRecord";
+import type { DeployAnnouncement } from "../providers/notify/announcement";
 import { WatchBaseline } from "../providers/watch/baseline";
 import type { WatchTarget } from "../providers/watch/sample";
 import { PostDeployWatch } from "../providers/watch/watch";
-import { deploymentsOf, PostDeployGates } from "./gates";
+import { declaredDeployKey, deploymentsOf, PostDeployGates } from "./gates";
 import { PlatformResult } from "./platform";
 import { SecretResolver } from "./secrets";
+import { buildAnnouncement, buildRestoreDrill } from "./seedGates";
 
 export interface DeployFeaturesArgs {
   config: StackConfig;
@@ -52,6 +55,10 @@ export interface DeployPre {
   before: pulumi.Resource[];
   backup?: Backup;
   baseline?: WatchBaseline;
+  /** The drill that restores the Backup's dump (`gates.backup.restoreDrill.onDeploy`). */
+  restoreDrill?: RestoreDrill;
+  /** The announcement sent before the change (a webhook listening for `start`). */
+  announcement?: DeployAnnouncement;
   /** The ledger context gates use to record their own failures (undefined: no ledger). */
   evidence?: pulumi.Output<LedgerContext>;
 }
@@ -178,6 +185,29 @@ export function buildDeployPre(parent: pulumi.Resource, args: DeployFeaturesArgs
       { parent },
     );
     out.before.push(out.backup);
+    // The restore drill proves the dump just taken restores (docs/restore-drills.md).
+    const drill = buildRestoreDrill(parent, {
+      config: cfg,
+      secrets: args.secrets,
+      backup: out.backup,
+      evidence: out.evidence,
+    });
+    if (drill) {
+      out.restoreDrill = drill;
+      out.before.push(drill);
+    }
+  }
+  // The announcement before the change (docs/deploy-features.md), naming the images deployed.
+  const announcement = buildAnnouncement(parent, {
+    config: cfg,
+    secrets: args.secrets,
+    stack: args.stack,
+    revision: args.revision,
+    images: args.images,
+  });
+  if (announcement) {
+    out.announcement = announcement;
+    out.before.push(announcement);
   }
   const watch = cfg.gates.watch;
   if (watch) {
@@ -186,6 +216,11 @@ export function buildDeployPre(parent: pulumi.Resource, args: DeployFeaturesArgs
       {
         targets: watchedServices(cfg).map((s) => ({ service: s.name, url: preDeployUrl(cfg, s) })),
         revision: args.revision,
+        // Pre-deploy, like the integrity snapshot: re-sampled before every declared change that
+        // will deploy something (an env value, a resolved digest, a run setting; docs/gates.md).
+        deployKey: pulumi
+          .output(args.images ?? {})
+          .apply((images) => declaredDeployKey(cfg, args.secrets, images as Record<string, string>)),
         samples: watch.baselineSamples,
         requestTimeoutMs: watch.requestTimeoutMs,
       },

@@ -1,6 +1,6 @@
 /**
  * The Fleet: the one component `index.ts` builds. It wires the flow of one `pulumi up`
- * (DESIGN.md): pre-deploy gates → services and env sets on the platform → smoke suite →
+ * (docs/design.md): pre-deploy gates → services and env sets on the platform → smoke suite →
  * integrity verify, with CI workflows and alarms declared beside them.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -104,7 +104,12 @@ export class Fleet extends pulumi.ComponentResource {
     const images = this.release?.images;
 
     // Deploy gates (components/gates.ts, docs/gates.md): snapshot before, smoke + verify after.
-    const preGates = buildPreDeployGates(this, { config: cfg, secrets, revision: this.revision });
+    const preGates = buildPreDeployGates(this, {
+      config: cfg,
+      secrets,
+      revision: this.revision,
+      ...(images ? { images } : {}),
+    });
     const deployArgs = {
       config: cfg,
       secrets,

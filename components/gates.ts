@@ -1,5 +1,5 @@
 /**
- * The deploy gates of one `pulumi up` (DESIGN.md, "The flow of one pulumi up"; triggers in
+ * The deploy gates of one `pulumi up` (docs/design.md, "The flow of one pulumi up"; triggers in
  * docs/gates.md):
  * - pre-deploy: IntegritySnapshot, which the platform waits for (`PlatformArgs.before`);
  * - per wave (docs/waves.md): before each wave after the first, a SmokeSuite over the checks of
@@ -24,7 +24,9 @@ import type { CheckResult } from "../lib/checks/types";
 import { IntegritySnapshot, IntegrityVerify } from "../providers/checks/integrity";
 import { RollbackFn } from "../providers/checks/rollback";
 import { CheckSecrets, SmokeSuite, SuiteCheck } from "../providers/checks/smokeSuite";
+import { localStateDir } from "./local/stateDir";
 import { DeployedService, PlatformResult, RollbackTarget, WaveHook } from "./platform";
+import { checkNeedsUrl, checkSourceFields, integritySqlChecks } from "./seedGates";
 import { SecretResolver } from "./secrets";
 import type { LedgerContext } from "../lib/ledger/context";
 
@@ -179,8 +181,10 @@ export function platformRollback(kind: StackConfig["platform"]["kind"]): Rollbac
 function splitCheck(
   check: CheckConfig,
   url: pulumi.Output<string>,
+  source: pulumi.Output<SourceFields>,
   timeoutMs: number,
   secrets: SecretResolver,
+  platformKey: pulumi.Output<string> | undefined,
 ): { plain: pulumi.Output<SuiteCheck>; secret: pulumi.Output<CheckSecrets> } {
   const {
     headers,
@@ -190,7 +194,14 @@ function splitCheck(
     signingSecret: _signingSecret,
     ...rest
   } = check as CheckConfig & { validKey?: unknown; apiKey?: unknown; signingSecret?: unknown };
-  const plain = url.apply((u) => ({ ...rest, url: `${u}${check.path}`, timeoutMs }) as SuiteCheck);
+  // A log or liveness check reads the platform, not a URL: it gets its source instead.
+  const needsUrl = checkNeedsUrl(check);
+  const plain = pulumi
+    .all([url, source])
+    .apply(
+      ([u, fields]) =>
+        ({ ...rest, ...fields, url: needsUrl ? `${u}${check.path}` : "", timeoutMs }) as SuiteCheck,
+    );
   const secret: Record<string, pulumi.Input<unknown>> = {};
   if (headers) {
     secret.headers = pulumi.all(
@@ -200,7 +211,45 @@ function splitCheck(
   if ("validKey" in check) secret.validKey = secrets.resolve(check.validKey);
   if ("signingSecret" in check) secret.signingSecret = secrets.resolve(check.signingSecret);
   if ("apiKey" in check && check.apiKey) secret.apiKey = secrets.resolve(check.apiKey);
+  // Render's logs and deploys APIs need the platform's API key (never in the plain part).
+  if (!needsUrl && platformKey) secret.apiKey = platformKey;
   return { plain, secret: pulumi.all(secret) as pulumi.Output<CheckSecrets> };
+}
+
+type SourceFields = ReturnType<typeof checkSourceFields>;
+
+/**
+ * The Render API key the log and liveness checks read the platform with: `platform.apiKey`, else
+ * RENDER_API_KEY in the environment of `pulumi up` (as the Render platform itself); undefined on
+ * the local platform or when neither is set (the check then fails and says so).
+ */
+function platformApiKey(cfg: StackConfig, secrets: SecretResolver): pulumi.Output<string> | undefined {
+  if (cfg.platform.kind !== "render") return undefined;
+  if (cfg.platform.apiKey) return pulumi.secret(secrets.resolve(cfg.platform.apiKey));
+  const env = process.env.RENDER_API_KEY;
+  return env ? pulumi.secret(env) : undefined;
+}
+
+/** Where a log or liveness check reads its target (nothing for the checks that call a URL). */
+function checkSource(
+  cfg: StackConfig,
+  services: Record<string, DeployedService>,
+  check: CheckConfig,
+  index: number,
+): pulumi.Output<SourceFields> {
+  if (checkNeedsUrl(check)) return pulumi.output({});
+  const service = services[check.target];
+  if (!service) {
+    throw new Error(
+      `gates.smoke.checks[${index}].target: a ${check.kind} check reads a deployed service's ${check.kind === "log" ? "logs" : "process"}, and "${check.target}" is not a service of this fleet`,
+    );
+  }
+  const projectDir = process.cwd();
+  const localDir =
+    cfg.platform.kind === "local" ? localStateDir(cfg, projectDir, pulumi.getStack()) : undefined;
+  return service.id.apply((serviceId) =>
+    checkSourceFields(check, { config: cfg, serviceId, localStateDir: localDir, projectDir }),
+  );
 }
 
 /** Base URL (no trailing slash) of a check's target: a deployed service or an external target. */
@@ -210,12 +259,14 @@ function targetUrl(
   check: CheckConfig,
   index: number,
 ): pulumi.Output<string> {
+  // Log and liveness checks read the platform: a worker is a fine target and no URL is needed.
+  if (!checkNeedsUrl(check)) return pulumi.output("");
   const external = cfg.fleet.externalTargets.find((t) => t.name === check.target);
   if (external) return pulumi.output(external.url.replace(/\/+$/, ""));
   const declared = cfg.fleet.services.find((s) => s.name === check.target);
   if (declared && (declared.type === "worker" || declared.type === "cron")) {
     throw new Error(
-      `gates.smoke.checks[${index}].target: service "${check.target}" is a ${declared.type} and serves no HTTP; check a web or private service`,
+      `gates.smoke.checks[${index}].target: service "${check.target}" is a ${declared.type} and serves no HTTP; check a web or private service, or use a log or liveness check`,
     );
   }
   const service = services[check.target];
@@ -258,12 +309,15 @@ function buildSuite(
   const cfg = args.config;
   const smokeCfg = cfg.gates.smoke!;
   const checks = indexes.map((i) => smokeCfg.checks[i]);
+  const platformKey = platformApiKey(cfg, args.secrets);
   const parts = indexes.map((i) =>
     splitCheck(
       smokeCfg.checks[i],
       targetUrl(cfg, services, smokeCfg.checks[i], i),
+      checkSource(cfg, services, smokeCfg.checks[i], i),
       smokeCfg.checks[i].timeoutMs ?? smokeCfg.timeoutMs,
       args.secrets,
+      platformKey,
     ),
   );
   const secretBag = pulumi
@@ -360,6 +414,7 @@ export function buildPostDeployGates(parent: pulumi.Resource, args: PostDeployGa
         before: args.pre.snapshot.snapshot,
         allowDrops: integrity.allowDrops,
         expect: integrity.expect ?? {},
+        sql: integritySqlChecks(cfg),
         evidence: args.evidence,
       },
       { parent, dependsOn: [...ready, ...suites] },

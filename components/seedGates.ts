@@ -51,7 +51,14 @@ export function buildRestoreDrill(
 /** The announcement before the change; undefined unless some webhook listens for `start`. */
 export function buildAnnouncement(
   parent: pulumi.Resource,
-  args: { config: StackConfig; secrets: SecretResolver; stack: string; revision: string },
+  args: {
+    config: StackConfig;
+    secrets: SecretResolver;
+    stack: string;
+    revision: string;
+    /** The image each service deploys when not the config's (released, promoted, resolved digests). */
+    images?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  },
 ): DeployAnnouncement | undefined {
   const notifications = args.config.gates.notifications;
   const hooks = (notifications?.webhooks ?? []).filter((w) => w.on.includes("start"));
@@ -64,7 +71,10 @@ export function buildAnnouncement(
       fleet: cfg.fleet.name,
       environment: cfg.fleet.environment,
       revision: args.revision,
-      images: Object.fromEntries(cfg.fleet.services.map((s) => [s.name, s.image])),
+      images: pulumi.output(args.images ?? {}).apply((deployed) => ({
+        ...Object.fromEntries(cfg.fleet.services.map((s) => [s.name, s.image])),
+        ...(deployed as Record<string, string>),
+      })),
       webhooks: pulumi.all(
         hooks.map((w) =>
           pulumi

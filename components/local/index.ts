@@ -4,7 +4,6 @@
  * the complete-merged-set rule, and services restart only when what they run or their own env
  * changes, or when the live check finds their deploy not running (docs/local.md, "Triggers").
  */
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { isSecretRef } from "../../config/primitives";
 import { ServiceConfig, StackConfig } from "../../config/schema";
@@ -12,14 +11,12 @@ import { wavePlan } from "../../config/waves";
 import { EnvFile } from "../../providers/local/envfile";
 import { LocalScale } from "../../providers/local/scale";
 import { LocalService } from "../../providers/local/service";
+import { declaredDeployKey } from "../gates";
 import { DeployedService, PlatformBuilder, RollbackTarget } from "../platform";
 import { SecretResolver } from "../secrets";
+import { localStateDir } from "./stateDir";
 
-/** The state dir of the local stack: absolute, default `.fleetgate/local/<stack>` in the project. */
-export function localStateDir(cfg: StackConfig, projectDir: string, stack: string): string {
-  const configured = cfg.platform.kind === "local" ? cfg.platform.stateDir : undefined;
-  return path.resolve(projectDir, configured ?? path.join(".fleetgate", "local", stack));
-}
+export { localStateDir };
 
 /**
  * One service's complete env as the local platform writes it: the union of every layer that
@@ -137,7 +134,14 @@ export const buildLocalPlatform: PlatformBuilder = (parent, args) => {
   const scaleDown = new Map<string, LocalScale>();
   for (const name of cfg.fleet.rollout?.scaleDown ?? []) {
     const s = cfg.fleet.services.find((x) => x.name === name)!;
-    const scaleArgs = { service: name, stateDir, port: s.local!.port, revision: args.revision };
+    // Before the deploys: keyed on what is declared (the deploy key covers secret env values too).
+    const scaleArgs = {
+      service: name,
+      stateDir,
+      port: s.local!.port,
+      revision: args.revision,
+      deployKey: declaredDeployKey(cfg, args.secrets, args.images),
+    };
     scaleDown.set(
       name,
       new LocalScale(
@@ -191,7 +195,15 @@ export const buildLocalPlatform: PlatformBuilder = (parent, args) => {
       const up = down
         ? new LocalScale(
             `${cfg.fleet.name}-${s.name}-scale-up`,
-            { service: s.name, stateDir, port: local.port, revision: args.revision, phase: "up" },
+            {
+              service: s.name,
+              stateDir,
+              port: local.port,
+              revision: args.revision,
+              // After the deploy: keyed on it, so every deploy of the service checks it runs again.
+              deployment: pulumi.interpolate`${s.name}:${svc.deployId}`,
+              phase: "up",
+            },
             { parent, dependsOn: [svc, down] },
           )
         : undefined;

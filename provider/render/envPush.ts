@@ -1,5 +1,5 @@
 /**
- * Pushing a complete merged env-var set to one Render service (DESIGN.md, "Env-var sets"):
+ * Pushing a complete merged env-var set to one Render service (docs/design.md, "Env-var sets"):
  * read every page → merge (keep foreign keys, drop owned keys no longer declared) → PUT the
  * whole set → read back and verify. A failed read means no write. Errors never carry values.
  */

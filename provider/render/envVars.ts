@@ -1,5 +1,5 @@
 /**
- * `fleetgate:render:EnvVars`: the complete env-var set of ONE Render service (DESIGN.md, "Env-var
+ * `fleetgate:render:EnvVars`: the complete env-var set of ONE Render service (docs/design.md, "Env-var
  * sets"; HELPERS item 5). Its declared map is the union of every layer that applies to the
  * service (fleet set vars, then the service's overrides), so renaming a set or moving a service
  * between sets only changes this map: no key declared anywhere is ever removed, and no two

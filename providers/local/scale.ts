@@ -3,8 +3,13 @@
  * (docs/waves.md). A local service runs one process, so `down` stops it (before the first wave
  * deploys) and `up` makes sure it runs again after its own deploy. The service's own resource
  * restarts a stopped process when its wave deploys (it redeploys whatever is down); `up` starts the
- * latest recorded deploy only when nothing runs by then. Runs on create and when the revision
- * changes; both phases are idempotent.
+ * latest recorded deploy only when nothing runs by then. Both phases are idempotent.
+ *
+ * Triggers (the day-two rule, docs/gates.md "Triggers"): `down` runs before the deploys, so it
+ * keys on what is declared: the revision and the secret deploy key (any image, run setting or env
+ * value, a secret one too). `up` runs after its service's deploy and keys on that service's
+ * `deployment`, which changes exactly when the service was deployed (a declared change or a
+ * redeploy that corrected drift), plus the revision.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { deployService, stopService } from "./deploy";
@@ -21,6 +26,10 @@ export interface LocalScaleInputs {
   port: number;
   /** The fleet revision: a new revision runs the step again. */
   revision: string;
+  /** `down`: the declared deploy key (components/gates.ts `declaredDeployKey`), a secret. */
+  deployKey?: string;
+  /** `up`: the service's deployment (`<id>:<deploy id>`), which changes with every deploy. */
+  deployment?: string;
 }
 
 export interface LocalScaleOutputs extends LocalScaleInputs {
@@ -29,7 +38,15 @@ export interface LocalScaleOutputs extends LocalScaleInputs {
   scaledAt: string;
 }
 
-const TRIGGERS: (keyof LocalScaleInputs)[] = ["service", "phase", "stateDir", "port", "revision"];
+const TRIGGERS: (keyof LocalScaleInputs)[] = [
+  "service",
+  "phase",
+  "stateDir",
+  "port",
+  "revision",
+  "deployKey",
+  "deployment",
+];
 
 async function scaleDown(i: LocalScaleInputs): Promise<string> {
   const rec = readProcessRecord(i.stateDir, i.service);
@@ -80,6 +97,9 @@ export const localScaleProvider: pulumi.dynamic.ResourceProvider = {
 
 export type LocalScaleArgs = { [K in keyof LocalScaleInputs]: pulumi.Input<LocalScaleInputs[K]> };
 
+/** Output fields that hold a secret. */
+const SECRET_OUTPUTS = ["deployKey"];
+
 /** Stops (down) or makes sure it runs again (up) a local service around a rollout. */
 export class LocalScale extends pulumi.dynamic.Resource {
   declare readonly action: pulumi.Output<string>;
@@ -89,8 +109,13 @@ export class LocalScale extends pulumi.dynamic.Resource {
     super(
       localScaleProvider,
       name,
-      { ...args, action: undefined, scaledAt: undefined },
-      opts,
+      {
+        ...args,
+        deployKey: args.deployKey === undefined ? undefined : pulumi.secret(args.deployKey),
+        action: undefined,
+        scaledAt: undefined,
+      },
+      { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS, ...(opts?.additionalSecretOutputs ?? [])] },
       "local",
       "Scale",
     );

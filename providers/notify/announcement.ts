@@ -3,8 +3,9 @@
  * (`gates.notifications.webhooks[].on`) that a deploy is about to begin, before the first
  * service changes (the platform waits for it through `PlatformArgs.before`); the result after
  * the deploy is the evidence record's success/failure notification. It posts when the fleet
- * revision changes (a deploy is coming). An announcement that cannot be delivered never stops
- * the deploy: the problems are kept in the `problems` output and printed as a warning.
+ * revision or an image about to be deployed changes (a deploy is coming). An announcement that
+ * cannot be delivered never stops the deploy: the problems are kept in the `problems` output and
+ * printed as a warning.
  * Type: `pulumi-nodejs:dynamic/notify:DeployAnnouncement`.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -16,7 +17,7 @@ export interface AnnouncementInputs {
   environment: string;
   /** The fleet revision about to be deployed: a new one posts a new announcement. */
   revision: string;
-  /** Image per service, as declared for this revision. */
+  /** Image per service about to be deployed (the resolved digest when the release gives one). */
   images: Record<string, string>;
   /** Every webhook of `gates.notifications`; only those with `start` in `on` are posted to. */
   webhooks: Webhook[];
@@ -91,7 +92,9 @@ async function post(inputs: AnnouncementInputs) {
 
 export const announcementProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: AnnouncementInputs, news: AnnouncementInputs) {
-    return { changes: olds.revision !== news.revision || olds.stack !== news.stack };
+    // A new image (a resolved or promoted digest the revision does not cover) is a deploy coming too.
+    const images = JSON.stringify(olds.images) !== JSON.stringify(news.images);
+    return { changes: olds.revision !== news.revision || olds.stack !== news.stack || images };
   },
   async create(inputs: AnnouncementInputs) {
     return { id: `announce-${Date.now().toString(36)}`, outs: await post(inputs) };

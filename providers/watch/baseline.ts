@@ -1,7 +1,9 @@
 /**
  * WatchBaseline: samples the running version's health URLs before the deploy (the platform
  * waits for it through `PlatformArgs.before`), so the post-deploy watch compares against what
- * users had a minute ago. Re-samples when the revision changes. A service that does not answer
+ * users had a minute ago. It runs before the deploys, so it keys on what is declared (as the
+ * integrity snapshot, docs/gates.md "Triggers"): it re-samples when the revision or the secret
+ * deploy key (every image, run setting and env value) changes. A service that does not answer
  * (first deploy) has no usable baseline; the watch then applies only its absolute thresholds.
  * Type: `pulumi-nodejs:dynamic/checks:WatchBaseline`.
  */
@@ -14,6 +16,11 @@ export interface WatchBaselineArgs {
   targets: pulumi.Input<pulumi.Input<WatchTarget>[]>;
   /** The fleet revision about to be deployed: a new one takes a new baseline. */
   revision: pulumi.Input<string>;
+  /**
+   * The declared deploy key (components/gates.ts `declaredDeployKey`): changes with any declared
+   * change that will deploy something, a secret env value too. Stored as a secret.
+   */
+  deployKey?: pulumi.Input<string>;
   samples: pulumi.Input<number>;
   requestTimeoutMs: pulumi.Input<number>;
 }
@@ -21,6 +28,7 @@ export interface WatchBaselineArgs {
 interface BaselineInputs {
   targets: WatchTarget[];
   revision: string;
+  deployKey?: string;
   samples: number;
   requestTimeoutMs: number;
 }
@@ -44,7 +52,7 @@ export async function takeBaseline(inputs: BaselineInputs): Promise<BaselineOutp
   return { ...inputs, figures, sampledAt: new Date().toISOString() };
 }
 
-const RESAMPLE = ["revision", "targets", "samples"] as const;
+const RESAMPLE = ["revision", "deployKey", "targets", "samples"] as const;
 const changed = (olds: Partial<BaselineInputs>, news: BaselineInputs) =>
   RESAMPLE.filter((f) => JSON.stringify(olds[f]) !== JSON.stringify(news[f]));
 
@@ -79,8 +87,13 @@ export class WatchBaseline extends pulumi.dynamic.Resource {
     super(
       baselineProvider,
       name,
-      { ...args, figures: undefined, sampledAt: undefined },
-      opts,
+      {
+        ...args,
+        deployKey: args.deployKey === undefined ? undefined : pulumi.secret(args.deployKey),
+        figures: undefined,
+        sampledAt: undefined,
+      },
+      { ...opts, additionalSecretOutputs: ["deployKey", ...(opts?.additionalSecretOutputs ?? [])] },
       "checks",
       "WatchBaseline",
     );

@@ -225,4 +225,78 @@ describe("gates: wiring under mocks", () => {
       /gates\.smoke\.checks\[0\]\.target: service "jobs" is a worker and serves no HTTP/,
     );
   });
+
+  it("gives log and liveness checks on a worker their source and the Render key as a secret; the verify its SQL checks", async () => {
+    registered.length = 0;
+    const cfg = config({
+      platform: { kind: "render", ownerId: "tea-abc123", apiKey: { secret: "renderApiKey" } },
+    });
+    cfg.gates.smoke!.checks = [
+      ...cfg.gates.smoke!.checks.slice(0, 1),
+      { ...logCheck, name: "jobs-log", target: "jobs" },
+      { name: "jobs-alive", kind: "liveness", target: "jobs", path: "/", minUptimeSeconds: 5 },
+    ];
+    cfg.gates.integrity!.sql = [{ name: "version", query: "select 1", equals: 1, timeoutMs: 2000 }];
+    const parent = new Parent("fleet4");
+    const pre = buildPreDeployGates(parent, { config: cfg, secrets, revision: "rev1" });
+    const post = buildPostDeployGates(parent, {
+      config: cfg,
+      secrets,
+      revision: "rev1",
+      platform: platform(),
+      pre,
+      rollback: async () => "x",
+    });
+    await valueOf(pulumi.all([post.smoke!.urn, post.verify!.urn]));
+    const smoke = registered.find((r) => r.type.endsWith(":SmokeSuite"))!.inputs;
+    const checks = smoke.checks as Record<string, unknown>[];
+    const render = { baseUrl: "https://api.render.com/v1", ownerId: "tea-abc123" };
+    assert.deepStrictEqual(
+      checks.map((c) => [c.name, c.url, c.logSource ?? c.livenessSource]),
+      [
+        ["health", "https://api.example.com/health", undefined],
+        ["jobs-log", "", { kind: "render", ...render, resourceId: "srv-jobs" }],
+        ["jobs-alive", "", { kind: "render", baseUrl: render.baseUrl, serviceId: "srv-jobs" }],
+      ],
+    );
+    assert.ok(
+      !JSON.stringify(checks).includes("value-of-renderApiKey"),
+      "the API key is in the plain checks",
+    );
+    const bag = smoke.secrets as Record<string, unknown>;
+    assert.strictEqual(bag[SECRET_SIG], SECRET_MARK, "the check secrets are not marked secret");
+    assert.deepStrictEqual(bag.value, {
+      "jobs-log": { apiKey: "value-of-renderApiKey" },
+      "jobs-alive": { apiKey: "value-of-renderApiKey" },
+    });
+    const verify = registered.find((r) => r.type.endsWith(":IntegrityVerify"))!.inputs;
+    assert.deepStrictEqual(verify.sql, [{ name: "version", query: "select 1", equals: 1, timeoutMs: 2000 }]);
+  });
+
+  it("refuses a log check on an external target, naming the field", () => {
+    const cfg = config();
+    cfg.gates.smoke!.checks = [{ ...logCheck, name: "auth-log", target: "auth" }];
+    const pre = buildPreDeployGates(new Parent("fleet5"), { config: cfg, secrets, revision: "rev1" });
+    assert.throws(
+      () =>
+        buildPostDeployGates(new Parent("fleet5b"), {
+          config: cfg,
+          secrets,
+          revision: "rev1",
+          platform: platform(),
+          pre,
+        }),
+      /gates\.smoke\.checks\[0\]\.target: a log check reads a deployed service's logs, and "auth" is not a service of this fleet/,
+    );
+  });
 });
+
+/** A `log` check as the schema fills it in (target and name set by each test). */
+const logCheck = {
+  kind: "log" as const,
+  path: "/",
+  absent: ["panic:"],
+  present: [],
+  windowSeconds: 300,
+  watchSeconds: 0,
+};

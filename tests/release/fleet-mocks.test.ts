@@ -8,7 +8,10 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import type { Fleet as FleetType } from "../../components/fleet";
+import { declaredDeployKey } from "../../components/gates";
+import type { SecretResolver } from "../../components/secrets";
 import { parseStackConfig } from "../../config/load";
+import type { StackConfig } from "../../config/schema";
 import { buildFleetUnderMocks } from "../support/mocks";
 
 interface Registered {
@@ -24,6 +27,7 @@ describe("release: Fleet wiring (mocks)", () => {
   const registered: Registered[] = [];
   const invokes: { token: string; args: Record<string, unknown> }[] = [];
   let fleet: FleetType;
+  let config: StackConfig;
 
   before(async () => {
     pulumi.runtime.setMocks(
@@ -50,7 +54,7 @@ describe("release: Fleet wiring (mocks)", () => {
       false,
     );
     const { Fleet } = require("../../components/fleet") as typeof import("../../components/fleet");
-    const config = parseStackConfig(
+    config = parseStackConfig(
       {
         platform: { kind: "local", stateDir: "/tmp/fleetgate-release-mocks" },
         fleet: {
@@ -73,6 +77,10 @@ describe("release: Fleet wiring (mocks)", () => {
         },
         release: { services: ["web"], resolver: "docker-provider" },
         releaseImages: { web: `ghcr.io/acme/web@${WEB_DIGEST}` },
+        gates: {
+          integrity: { engine: "duckdb", connection: "/tmp/fleetgate-release-mocks/app.duckdb" },
+          notifications: { webhooks: [{ name: "chat", url: "http://127.0.0.1:9/hook", on: ["start"] }] },
+        },
       },
       { secretKeys: new Set() },
     );
@@ -95,6 +103,25 @@ describe("release: Fleet wiring (mocks)", () => {
         .inputs.image;
     assert.strictEqual(image("api"), `ghcr.io/acme/api@${API_DIGEST}`);
     assert.strictEqual(image("web"), `ghcr.io/acme/web@${WEB_DIGEST}`);
+  });
+
+  it("announces, snapshots and records the digests deployed, not the declared tags", async () => {
+    const digests = { api: `ghcr.io/acme/api@${API_DIGEST}`, web: `ghcr.io/acme/web@${WEB_DIGEST}` };
+    const inputsOf = (type: string) => registered.find((r) => r.type === type)!.inputs;
+    assert.deepStrictEqual(inputsOf("pulumi-nodejs:dynamic/notify:DeployAnnouncement").images, digests);
+    const ledger = inputsOf("pulumi-nodejs:dynamic/ledger:EvidenceRecord").ledger as { images: unknown };
+    assert.deepStrictEqual(ledger.images, digests);
+    // The snapshot's deploy key is the one of the digests (a new digest retakes the snapshot).
+    const plain: SecretResolver = {
+      resolve: () => pulumi.output(""),
+      value: (v) => pulumi.output(typeof v === "string" ? v : ""),
+    };
+    const keyOf = (images: Record<string, string>) =>
+      new Promise((r) => declaredDeployKey(config, plain, images).apply(r));
+    const key = (inputsOf("pulumi-nodejs:dynamic/checks:IntegritySnapshot").deployKey as { value: string })
+      .value;
+    assert.strictEqual(key, await keyOf(digests));
+    assert.notStrictEqual(key, await keyOf({}));
   });
 
   it("names each image's source and releases both digests", async () => {

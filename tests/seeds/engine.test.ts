@@ -195,7 +195,15 @@ describe("engine: seed practices in pulumi up (local stack)", function () {
       };
       const smoke = new SmokeSuite(
         "smoke",
-        { targets: ["worker"], revision: step.revision, checks: [logCheck], retries: 0, evidence },
+        {
+          targets: ["worker"],
+          revision: step.revision,
+          // The suite re-runs on a deploy (docs/gates.md, "Triggers"): the stand-in deploys once per revision.
+          deployments: { worker: `worker:${step.revision}` },
+          checks: [logCheck],
+          retries: 0,
+          evidence,
+        },
         async () => "no rollback in this test",
         { dependsOn: [worker] },
       );

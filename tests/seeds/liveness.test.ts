@@ -45,7 +45,8 @@ describe("liveness: local process", function () {
     const startTime = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
     const rec = path.join(dir, "services", "worker", "process.json");
     fs.mkdirSync(path.dirname(rec), { recursive: true });
-    fs.writeFileSync(rec, JSON.stringify({ pid: child.pid, startTime, deployId: 1 }));
+    // As providers/local/process.ts records it.
+    fs.writeFileSync(rec, JSON.stringify({ pid: child.pid, startTime: `proc:${startTime}`, deployId: 1 }));
     return child;
   }
 

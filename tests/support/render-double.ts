@@ -1,6 +1,6 @@
 /**
  * A Render API (v1) test double: a real HTTP server on loopback that keeps Render's documented
- * semantics for the subset fleetgate uses (DESIGN.md, "Render API wire facts").
+ * semantics for the subset fleetgate uses (docs/render.md, "Tests and the Render double").
  *
  * Usage:
  * ```ts

@@ -40,12 +40,14 @@ function localState(source: Extract<LivenessSource, { kind: "local" }>): LocalSt
     throw checkFailed(`process ${rec.pid} of "${source.service}" is not running`);
   }
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  if (fields[19] !== rec.startTime)
+  // The local platform records `proc:<ticks>` (providers/local/process.ts); bare ticks are older records.
+  const recorded = String(rec.startTime ?? "").replace(/^proc:/, "");
+  if (fields[19] !== recorded)
     throw checkFailed(`process ${rec.pid} of "${source.service}" is not running (pid reused)`);
   if (fields[0] === "Z" || fields[0] === "X")
     throw checkFailed(`process ${rec.pid} of "${source.service}" has exited`);
   const sinceBoot = Number(fs.readFileSync("/proc/uptime", "utf8").split(" ")[0]);
-  return { pid: rec.pid!, uptimeSeconds: sinceBoot - Number(rec.startTime) / CLOCK_TICKS };
+  return { pid: rec.pid!, uptimeSeconds: sinceBoot - Number(recorded) / CLOCK_TICKS };
 }
 
 async function renderJson(url: string, apiKey: string | undefined, deadline: number): Promise<unknown> {
