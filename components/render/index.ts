@@ -13,6 +13,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig, ServiceConfig, StackConfig } from "../../config/schema";
+import { diskName, renderDiskPayload } from "../../config/disks";
 import { wavePlan } from "../../config/waves";
 import { Deploy } from "../../provider/sdk/deploy";
 import { EnvVars } from "../../provider/sdk/envVars";
@@ -146,6 +147,7 @@ export class RenderPlatform extends pulumi.ComponentResource {
               ? credentials.get(s.registryCredential)!.id
               : s.registryCredentialId,
             adopt: s.adopt ?? platform.adopt,
+            disk: renderDiskPayload(s),
             ...api,
           },
           { parent: this, dependsOn: args.before ?? [], aliases: c.aliases, ...keep },
@@ -256,6 +258,8 @@ export class RenderPlatform extends pulumi.ComponentResource {
               preDeployCommand: s.preDeployCommand ?? "",
               plan: s.plan ?? "",
               healthCheckPath: s.type === "web" ? (s.healthCheckPath ?? "") : "",
+              // Render attaches a new or moved disk on the next deploy (a resize needs none).
+              ...(s.disk ? { disk: `${diskName(s)}@${s.disk.mountPath}` } : {}),
             },
             timeoutSeconds: args.deployTimeoutSeconds,
             ...api,

@@ -10,6 +10,8 @@
  *   check failure naming the field.
  * - Adoption: with `adopt: true`, create takes over the service of the same name in the owner
  *   (same id, same URL) instead of failing with 409; `pulumi import` reads one by id.
+ * - A persistent disk (`disk`) is created with the service or through Render's disks API, grows
+ *   but never shrinks, and is read back for drift (disk.ts).
  * - Refresh drops the service from the state only when Render itself answers not-found for the
  *   id while the key can still list services (client.ts `isGone`).
  */
@@ -17,6 +19,7 @@ import { normalizeImageRef } from "../../config/image";
 import { CheckOutcome, HandlerContext, Props, ResourceHandler, ResourceSchema } from "../handler";
 import { RENDER_SERVICE } from "../resourceTypes";
 import { isGone, listAll, renderRequest, RenderClientSettings } from "./client";
+import { applyDisk, checkDisk, DiskInputs, diskDiffs, diskInputsOf, liveDisk, planDisk } from "./disk";
 import { withoutUndefined } from "./plain";
 import { isUnknown, normalizeBaseUrl, PropertyDiff, ResourceDiff, reveal } from "./wire";
 
@@ -47,6 +50,8 @@ export interface ServiceInputs {
   registryCredentialId?: string;
   /** Take over an existing service of this name on create instead of failing with 409. */
   adopt?: boolean;
+  /** Persistent disk (`renderDiskPayload()` of config/disks.ts). */
+  disk?: DiskInputs;
   baseUrl: string;
   apiKeyConfig?: string;
   requestsPerSecond?: number;
@@ -127,6 +132,10 @@ export const serviceSchema: ResourceSchema = {
     ownerId: str("Workspace id (`tea-…`/`usr-…`); a change replaces the service."),
     registryCredentialId: str("Render registry credential for a private image."),
     adopt: { type: "boolean", description: "Take over an existing service of this name on create." },
+    disk: {
+      type: "object",
+      description: "Persistent disk { name, mountPath, sizeGB }; grows but never shrinks.",
+    },
     baseUrl: str("Render API base URL; compared normalized."),
     apiKeyConfig: str("Config key (`fleetgate:<key>`) holding the API key; `renderApiKey` when unset."),
     requestsPerSecond: { type: "number", description: "Optional cap on API calls per second." },
@@ -178,6 +187,8 @@ function serviceDetails(i: ServiceInputs, forCreate: boolean): Record<string, un
   d.envSpecificDetails = { dockerCommand: i.dockerCommand ?? "" };
   if (i.serviceType !== "cron") d.preDeployCommand = i.preDeployCommand ?? "";
   if (i.serviceType === "cron") d.schedule = i.schedule;
+  // Render takes the disk with the new service; an existing one gets it through /disks.
+  if (forCreate && i.disk) d.disk = { name: i.disk.name, mountPath: i.disk.mountPath, sizeGB: i.disk.sizeGB };
   return d;
 }
 
@@ -272,10 +283,11 @@ function fieldDiffs(olds: ServiceOutputs, news: ServiceInputs): Record<string, P
   for (const f of [...PATCH_FIELDS, ...LOCAL_FIELDS]) if (!same(olds[f], news[f])) out[f] = kind(f, false);
   if (!same(olds.instances, news.instances)) out.instances = kind("instances", false);
   if (!sameImage(olds.image, news.image)) out.image = kind("image", false);
+  Object.assign(out, diskDiffs(olds.disk, news.disk));
   return out;
 }
 
-function checkInputs(news: Props): CheckOutcome["failures"] {
+function checkInputs(news: Props, olds?: Props): CheckOutcome["failures"] {
   const failures: { property: string; reason: string }[] = [];
   const known = (k: string) => news[k] !== undefined && !isUnknown(news[k]);
   const who = typeof news.name === "string" ? `service "${news.name}"` : "the service";
@@ -317,6 +329,10 @@ function checkInputs(news: Props): CheckOutcome["failures"] {
     fail("schedule", `${who}: a cron service needs a schedule such as "0 * * * *"`);
   if (known("serviceType") && type !== "cron" && !blank(news.schedule))
     fail("schedule", `${who}: only cron services take a schedule; remove it or set serviceType: cron`);
+  if (!isUnknown(news.disk)) {
+    const recorded = olds?.disk && !isUnknown(olds.disk) ? (olds.disk as DiskInputs) : undefined;
+    failures.push(...checkDisk(who, known("serviceType") ? type : undefined, news.disk, recorded));
+  }
   return failures;
 }
 
@@ -333,7 +349,13 @@ async function applyChanges(
   news: ServiceInputs,
 ): Promise<ApiService> {
   const path = `/services/${encodeURIComponent(id)}`;
-  const changed = olds ? Object.keys(fieldDiffs(olds, news)) : ["image", "instances", ...PATCH_FIELDS];
+  const changed = olds
+    ? Object.keys(fieldDiffs(olds, news))
+    : ["image", "instances", "disk", ...PATCH_FIELDS];
+  // The disk plan is computed (and a shrink refused) before anything is written.
+  const disk = changed.some((f) => f.startsWith("disk"))
+    ? await planDisk(s, id, news.disk)
+    : ({ action: "none" } as const);
   let svc: ApiService | undefined;
   if (changed.some((f) => (PATCH_FIELDS as readonly string[]).includes(f) || f === "image")) {
     svc = await renderRequest<ApiService>(s, "PATCH", path, {
@@ -346,6 +368,7 @@ async function applyChanges(
     // An absolute count: safe to repeat.
     await renderRequest(s, "POST", `${path}/scale`, { numInstances: news.instances }, { idempotent: true });
   }
+  await applyDisk(s, disk);
   return svc ?? (await renderRequest<ApiService>(s, "GET", path));
 }
 
@@ -353,8 +376,11 @@ export const serviceResource: ResourceHandler = {
   type: RENDER_SERVICE,
   schema: serviceSchema,
 
-  async check(_olds, news) {
-    return { inputs: news, failures: checkInputs(reveal<Props>(news)) };
+  async check(olds, news) {
+    return {
+      inputs: news,
+      failures: checkInputs(reveal<Props>(news), olds ? reveal<Props>(olds) : undefined),
+    };
   },
 
   async diff(_id, oldProps, newProps): Promise<ResourceDiff> {
@@ -451,7 +477,19 @@ export const serviceResource: ResourceHandler = {
       if (await isGone(s, e, id)) return undefined; // deleted outside Pulumi
       throw new Error(`service ${props ? `"${props.name}" ` : ""}(${id}): ${(e as Error).message}`);
     }
-    const inputs = props ? withoutUndefined(inputsFromLive(props, svc)) : inputsForImport(svc, baseUrl);
+    let inputs = props ? withoutUndefined(inputsFromLive(props, svc)) : inputsForImport(svc, baseUrl);
+    // The disk is read when declared (drift) or on import; an undeclared disk stays unmanaged.
+    if (!props || props.disk) {
+      let live;
+      try {
+        live = await liveDisk(s, id);
+      } catch (e) {
+        throw new Error(
+          `service ${props ? `"${props.name}" ` : ""}(${id}): reading its disk: ${(e as Error).message}`,
+        );
+      }
+      inputs = withoutUndefined({ ...inputs, disk: live ? diskInputsOf(live) : undefined });
+    }
     return {
       id,
       props: outputsOf(inputs, svc, props?.adopted) as unknown as Props,

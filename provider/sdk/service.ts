@@ -33,6 +33,8 @@ export interface ServiceArgs {
   registryCredentialId?: pulumi.Input<string>;
   /** Take over an existing service of the same name on create (keeps its id, URL and env vars). */
   adopt?: pulumi.Input<boolean>;
+  /** Persistent disk (`renderDiskPayload()` of config/disks.ts); Render grows it but never shrinks it. */
+  disk?: pulumi.Input<{ name: string; mountPath: string; sizeGB: number }>;
   /** Render API base URL; compared normalized. */
   baseUrl: pulumi.Input<string>;
   /** Config key holding the API key (`fleetgate:<key>`); `renderApiKey`, then RENDER_API_KEY, when unset. */

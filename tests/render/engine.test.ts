@@ -2,7 +2,8 @@
  * The render platform through the real Pulumi engine and the fleetgate provider plugin: this
  * project (`index.ts`) runs as a `test-render-*` stack against the Render double. One stack goes
  * through preview, up, a config change, a failing service and its convergence, refresh drift, a
- * cosmetic `baseUrl` change and destroy; after each step the double's state is checked, and a
+ * cosmetic `baseUrl` change, a persistent disk (added, grown, a shrink refused) and destroy, then a
+ * `deletionPolicy: retain` stack's destroy; after each step the double's state is checked, and a
  * canary secret must never appear in the engine's output or in the plaintext of the state file.
  */
 import * as assert from "assert";
@@ -41,7 +42,11 @@ describe("render platform through the engine", function () {
     return r.output;
   };
 
-  function fleet(vars: Record<string, unknown>, gwEnv: Record<string, unknown> = {}) {
+  function fleet(
+    vars: Record<string, unknown>,
+    gwEnv: Record<string, unknown> = {},
+    engineDisk?: { mountPath: string; sizeGB: number },
+  ) {
     return {
       name: "rt",
       environment: "test",
@@ -50,12 +55,13 @@ describe("render platform through the engine", function () {
         type: i === 0 ? "web" : "worker",
         image: "ghcr.io/acme/api:1.0.0",
         ...(i === 0 ? { healthCheckPath: "/health", env: gwEnv } : {}),
+        ...(i === 1 && engineDisk ? { disk: engineDisk, stateful: true } : {}),
       })),
       envSets: [{ name: "backend", services: names, vars }],
     };
   }
 
-  function writeConfig(fleetConfig: object, baseUrl = render.url) {
+  function writeConfig(fleetConfig: object, baseUrl = render.url, platform: object = {}) {
     const doc = YAML.parse(fs.readFileSync(stackFile, "utf8")) ?? {};
     doc.config = {
       ...doc.config,
@@ -63,6 +69,7 @@ describe("render platform through the engine", function () {
         kind: "render",
         baseUrl,
         ownerId: "tea-enginetest",
+        ...platform,
       },
       "fleetgate:fleet": fleetConfig,
     };
@@ -203,11 +210,76 @@ describe("render platform through the engine", function () {
     assert.deepStrictEqual(writes, [], "no write to Render");
   });
 
+  it("a disk: added with a deploy, grown in place without one, a shrink refused with nothing applied", async () => {
+    const vars = { NODE_ENV: "staging", CANARY_SECRET: { secret: "canarySecret" } };
+    const gw = { PORT: "8080" };
+    const engine = id(names[1]);
+    const deploys = () => render.deploysOf(engine).length;
+    const before = deploys();
+    writeConfig(fleet(vars, gw, { mountPath: "/var/lib/engine", sizeGB: 5 }));
+    await ok("up", "--yes", "--skip-preview");
+    const disk = render.diskOf(engine);
+    assert.ok(disk, "the service has a disk on Render");
+    assert.deepStrictEqual(
+      { name: disk.name, mountPath: disk.mountPath, sizeGB: disk.sizeGB },
+      { name: "rt-engine-data", mountPath: "/var/lib/engine", sizeGB: 5 },
+    );
+    assert.strictEqual(render.count("POST", "/disks"), 1);
+    // Render attaches a new disk on the next deploy.
+    assert.strictEqual(deploys(), before + 1, "adding the disk redeploys the service");
+    assert.strictEqual(render.liveDeployOf(engine)?.status, "live");
+
+    writeConfig(fleet(vars, gw, { mountPath: "/var/lib/engine", sizeGB: 12 }));
+    const preview = await ok("preview", "--diff");
+    assert.match(preview, /sizeGB\s*:\s*5\s*=>\s*12/);
+    await ok("up", "--yes", "--skip-preview");
+    assert.strictEqual(render.count("PATCH", `/disks/${disk.id}`), 1);
+    assert.strictEqual(render.diskOf(engine)!.sizeGB, 12);
+    assert.strictEqual(render.diskOf(engine)!.id, disk.id, "same disk, grown in place");
+    assert.strictEqual(deploys(), before + 1, "a resize needs no deploy");
+
+    const writesBefore = render.requests.filter((r) => r.method !== "GET").length;
+    writeConfig(fleet(vars, gw, { mountPath: "/var/lib/engine", sizeGB: 4 }));
+    const refused = await pulumi("up", "--yes", "--skip-preview");
+    assert.notStrictEqual(refused.code, 0, "a smaller disk must fail the up");
+    assert.match(refused.output, /disk\.sizeGB cannot go from 12 GB down to 4 GB/);
+    assert.strictEqual(render.diskOf(engine)!.sizeGB, 12);
+    assert.strictEqual(
+      render.requests.filter((r) => r.method !== "GET").length,
+      writesBefore,
+      "nothing written to Render",
+    );
+    writeConfig(fleet(vars, gw, { mountPath: "/var/lib/engine", sizeGB: 12 }));
+    await ok("preview", "--expect-no-changes");
+  });
+
   it("destroy deletes every service", async () => {
     await ok("destroy", "--yes", "--skip-preview");
     assert.deepStrictEqual(
       [...render.services.values()].filter((s) => s.ownerId === "tea-enginetest").map((s) => s.name),
       [],
     );
+  });
+
+  it("deletionPolicy retain: destroy leaves the service on Render and drops it from the state", async () => {
+    const keep = "rt-retained";
+    writeConfig(
+      {
+        name: "rt",
+        environment: "test",
+        services: [{ name: keep, type: "worker", image: "ghcr.io/acme/api:1.0.0" }],
+        envSets: [],
+      },
+      render.url,
+      { deletionPolicy: "retain" },
+    );
+    await ok("up", "--yes", "--skip-preview");
+    const kept = id(keep);
+    await ok("destroy", "--yes", "--skip-preview");
+    assert.strictEqual(render.services.get(kept)?.name, keep, "the service is still on Render");
+    assert.strictEqual(render.count("DELETE", `/services/${kept}`), 0);
+    const state = JSON.parse(readStateFile(dir, "fleetgate", stack));
+    const left = (state.checkpoint.latest?.resources ?? []).map((r: { type: string }) => r.type);
+    assert.deepStrictEqual(left, [], "nothing left in the state");
   });
 });

@@ -26,6 +26,11 @@
  * - Errors are `{"message": ...}` (404 `not found: <id>`, 409, 400, 401, 429 with `Retry-After`).
  *   Every answer carries `Ratelimit-Limit/-Remaining/-Reset` of its bucket (reads, writes, deploys,
  *   scale), each a fixed window (`rateLimits`); a request over its bucket's quota gets 429.
+ * - Disks: `POST /disks {name, mountPath, sizeGB, serviceId}` (201 with the disk; one disk per
+ *   service; cron jobs take none), `GET /disks?serviceId=` (envelope `[{disk, cursor}]`),
+ *   `GET|PATCH|DELETE /disks/{diskId}` (PATCH takes name, mountPath, sizeGB and refuses a smaller
+ *   sizeGB: Render grows disks, never shrinks them). `POST /services` with `serviceDetails.disk`
+ *   creates the disk with the service; the service shows `serviceDetails.disk {id, name}`.
  * - Service shapes as Render returns an image-backed service: run settings under
  *   `serviceDetails.envSpecificDetails` (`dockerCommand`, `preDeployCommand`, `registryCredential`);
  *   only web services have `healthCheckPath` (Render health-checks nothing else).
@@ -125,7 +130,20 @@ export interface DoubleService {
       registryCredential?: { id: string; name: string; registry: string; username: string };
     };
     schedule?: string;
+    /** The attached disk, as Render lists it on the service. */
+    disk?: { id: string; name: string };
   };
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A persistent disk as `GET /disks` returns it. */
+export interface DoubleDisk {
+  id: string;
+  name: string;
+  sizeGB: number;
+  mountPath: string;
+  serviceId: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -193,6 +211,8 @@ export class RenderDouble {
   readonly services = new Map<string, DoubleService>();
   /** Env vars per service id, in insertion (PUT) order. */
   readonly envVars = new Map<string, Map<string, string>>();
+  /** Persistent disks by id (`dsk-…`). */
+  readonly disks = new Map<string, DoubleDisk>();
   readonly requests: RecordedRequest[] = [];
   /** Final status per service id or name for deploys that should fail (e.g. `update_failed`). */
   readonly failDeploys = new Map<string, DeployStatus>();
@@ -291,6 +311,11 @@ export class RenderDouble {
   /** Creates a service directly (as if made by hand); returns it. */
   createServiceByHand(body: Record<string, unknown>): DoubleService {
     return this.createService(body).service;
+  }
+
+  /** The disk attached to a service, if any. */
+  diskOf(serviceId: string): DoubleDisk | undefined {
+    return [...this.disks.values()].find((d) => d.serviceId === serviceId);
   }
 
   /** Changes a service by hand (drift), e.g. `{ serviceDetails: { plan: "pro" } }`. */
@@ -438,6 +463,7 @@ export class RenderDouble {
   ): [number, unknown?] {
     const seg = path.split("/").filter(Boolean);
     if (seg[0] === "registrycredentials") return this.registryCredentialRoute(method, seg, query, body);
+    if (seg[0] === "disks") return this.diskRoute(method, seg, query, body);
     if (seg[0] !== "services") throw new HttpError(404, `not found: ${path}`);
     if (seg.length === 1) {
       if (method === "GET") return [200, this.listServices(query)];
@@ -453,6 +479,7 @@ export class RenderDouble {
       if (method === "DELETE") {
         this.services.delete(svc.id);
         this.envVars.delete(svc.id);
+        for (const d of [...this.disks.values()]) if (d.serviceId === svc.id) this.disks.delete(d.id);
         return [204];
       }
     }
@@ -533,6 +560,10 @@ export class RenderDouble {
       createdAt: now,
       updatedAt: now,
     };
+    if (details.disk !== undefined) {
+      const disk = this.validDisk(asObject(details.disk), "serviceDetails.disk.", type);
+      this.attachDisk(svc, disk);
+    }
     this.services.set(id, svc);
     const envVars = new Map<string, string>();
     if (Array.isArray(body.envVars)) {
@@ -590,6 +621,84 @@ export class RenderDouble {
     }
     svc.updatedAt = new Date().toISOString();
     return svc;
+  }
+
+  // ---- disks --------------------------------------------------------------------------------
+
+  /** A disk body's fields, validated as Render does (name and mountPath required, sizeGB ≥ 1, default 1). */
+  private validDisk(b: Record<string, unknown>, at: string, serviceType: string) {
+    if (serviceType === "cron_job") throw new HttpError(400, "cron jobs cannot have a disk");
+    if (typeof b.name !== "string" || !b.name) throw new HttpError(400, `${at}name is required`);
+    if (typeof b.mountPath !== "string" || !b.mountPath.startsWith("/"))
+      throw new HttpError(400, `${at}mountPath must be an absolute path`);
+    const size = b.sizeGB ?? 1;
+    if (typeof size !== "number" || !Number.isInteger(size) || size < 1)
+      throw new HttpError(400, `${at}sizeGB must be an integer of at least 1`);
+    return { name: b.name, mountPath: b.mountPath, sizeGB: size };
+  }
+
+  private attachDisk(svc: DoubleService, d: { name: string; mountPath: string; sizeGB: number }): DoubleDisk {
+    if (this.diskOf(svc.id)) throw new HttpError(400, `service ${svc.id} already has a disk`);
+    const now = new Date().toISOString();
+    const disk: DoubleDisk = {
+      id: `dsk-${this.nextId()}`,
+      ...d,
+      serviceId: svc.id,
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.disks.set(disk.id, disk);
+    svc.serviceDetails.disk = { id: disk.id, name: disk.name };
+    return disk;
+  }
+
+  /** `POST /disks`, `GET /disks?serviceId=`, `GET|PATCH|DELETE /disks/{diskId}`. */
+  private diskRoute(
+    method: string,
+    seg: string[],
+    query: Record<string, string>,
+    body: unknown,
+  ): [number, unknown?] {
+    if (seg.length === 1 && method === "GET") {
+      const items = [...this.disks.values()]
+        .filter((d) => !query.serviceId || query.serviceId.split(",").includes(d.serviceId))
+        .filter((d) => !query.name || query.name.split(",").includes(d.name))
+        .map((d) => ({ cursor: cursorOf(d.id), item: d }));
+      return [200, this.page(items, query).map((x) => ({ disk: x.item, cursor: x.cursor }))];
+    }
+    if (seg.length === 1 && method === "POST") {
+      const b = asObject(body);
+      if (typeof b.serviceId !== "string") throw new HttpError(400, "serviceId is required");
+      const svc = this.services.get(b.serviceId);
+      if (!svc) throw new HttpError(400, `service not found: ${b.serviceId}`);
+      return [201, this.attachDisk(svc, this.validDisk(b, "", svc.type))];
+    }
+    const disk = seg.length === 2 ? this.disks.get(seg[1]) : undefined;
+    if (!disk) throw new HttpError(404, `not found: ${seg[1] ?? ""}`);
+    if (method === "GET") return [200, disk];
+    if (method === "PATCH") {
+      const b = asObject(body);
+      for (const k of Object.keys(b)) {
+        if (!["name", "mountPath", "sizeGB"].includes(k)) throw new HttpError(400, `cannot update ${k}`);
+      }
+      const next = this.validDisk({ ...disk, ...b }, "", "");
+      if (next.sizeGB < disk.sizeGB)
+        throw new HttpError(
+          400,
+          `disk size can only increase (current ${disk.sizeGB} GB, requested ${next.sizeGB} GB)`,
+        );
+      Object.assign(disk, next, { updatedAt: new Date().toISOString() });
+      const svc = this.services.get(disk.serviceId);
+      if (svc) svc.serviceDetails.disk = { id: disk.id, name: disk.name };
+      return [200, disk];
+    }
+    if (method === "DELETE") {
+      this.disks.delete(disk.id);
+      const svc = this.services.get(disk.serviceId);
+      if (svc) delete svc.serviceDetails.disk;
+      return [204];
+    }
+    throw new HttpError(404, `not found: ${method} /disks/${seg[1]}`);
   }
 
   /** The credential a service's `image.registryCredentialId` names, as the service shows it. */
