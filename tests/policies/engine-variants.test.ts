@@ -4,7 +4,7 @@
  * - one prod variant breaks the five rules a valid fleetgate config can still break (a public
  *   service without smoke check or service-down alarm, a database without integrity gate, a
  *   plain secret-looking env var, prod without reviewers);
- *   with `--policy-pack-config` lowering those five to advisory the same preview prints them and passes;
+ *   with `--policy-pack-config` lowering those four to advisory the same preview prints them and passes;
  * - a raw program (engine-raw/) registers what the config validator refuses (an image by
  *   `latest`, an action used by tag, a public service without health check path), so the pack's second line of defence runs;
  * - the advisory `prod-foreign-env-keys` is proven in tests/stacks-engine/prod-up.test.ts, where
@@ -22,9 +22,8 @@ type Obj = Record<string, unknown>;
 /** The prod stack's config with one change per policy a valid config can break. */
 function brokenProd(): Obj {
   const cfg = structuredClone(shippedConfig("prod")) as Record<string, Obj>;
-  const fleet = cfg["fleetgate:fleet"] as { envSets: { vars: Obj }[] };
-  // secret-env-values: a secret-looking key with a plain value.
-  fleet.envSets[0].vars.STRIPE_API_KEY = "sk_test_plain_in_config";
+  // secret-env-values: the config itself refuses a plain value under a secret-looking key, so
+  // that case is the raw program's (engine-raw/).
   const gates = cfg["fleetgate:gates"] as { smoke: { checks: Obj[] }; integrity?: unknown; backup: Obj };
   // smoke-gate: the dashboard's check removed. integrity-gate: no integrity gate beside DATABASE_URL.
   gates.smoke.checks = gates.smoke.checks.filter((c) => c.target !== "refapp-dashboard");
@@ -59,14 +58,14 @@ describe("policy pack through the engine: a failing stack variant per policy", f
     await stack?.dispose();
   });
 
-  it("a prod variant fails preview with the five config-reachable policies, each with its message", async () => {
+  it("a prod variant fails preview with the four config-reachable policies, each with its message", async () => {
     stack.writeConfig(brokenProd());
     const r = await stack.run("preview", "--policy-pack", POLICY_PACK);
     assert.notStrictEqual(r.code, 0, `preview passed:\n${r.output}`);
     for (const [policy, message] of BROKEN_PROD) assertReported(r.output, "mandatory", policy, message);
   });
 
-  it("--policy-pack-config lowering those five to advisory: the same preview prints them and passes", async () => {
+  it("--policy-pack-config lowering those four to advisory: the same preview prints them and passes", async () => {
     const levels = path.join(stack.dir, "advisory.json");
     fs.writeFileSync(levels, JSON.stringify(Object.fromEntries(BROKEN_PROD.map(([p]) => [p, "advisory"]))));
     const r = await stack.run("preview", "--policy-pack", POLICY_PACK, "--policy-pack-config", levels);
@@ -75,7 +74,7 @@ describe("policy pack through the engine: a failing stack variant per policy", f
     assert.doesNotMatch(r.output, /\[mandatory\]/);
   });
 
-  it("resources the config refuses to build fail preview with pinned-images, actions-pinned-by-sha and web-health-check", async () => {
+  it("resources the config refuses to build fail preview with pinned-images, actions-pinned-by-sha, web-health-check and secret-env-values", async () => {
     const cwd = path.join(__dirname, "engine-raw");
     const name = `test-raw-${process.pid}`;
     const run = (...args: string[]) => runPulumiAsync([...args, "--stack", name], { cwd, env: stack.env });

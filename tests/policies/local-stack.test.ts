@@ -21,6 +21,7 @@ const LINKED = [
   "lib",
   "examples",
   "lambda",
+  "provider",
 ];
 /** Files the engine may write to (stack config gets an encryption salt): copied. */
 const COPIED = ["Pulumi.yaml", "Pulumi.local.yaml"];

@@ -4,6 +4,8 @@
  * created per run; each case writes its config (the shipped file's `fleetgate:*` keys, with
  * `platform.baseUrl` pointed at the Render double) into the stack's gitignored
  * Pulumi.test-*.yaml and keeps the secrets set once for every key any shipped stack references.
+ * A stack whose evidence ledger is an S3 bucket (prod's) reads and writes it on a real
+ * S3-compatible server on loopback (moto_server): the error-budget freeze reads it at program start.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -11,6 +13,7 @@ import * as YAML from "yaml";
 import { referencedSecretKeys } from "../../config/schema";
 import { doublesEnv } from "../doubles/build";
 import { DoubleCall, readCalls } from "../doubles/provider";
+import { MOTO_ENV, Moto, startMoto } from "../evidence/moto";
 import { engineEnv, REPO_ROOT, runPulumiAsync, tempDir } from "../support/engine";
 import { RenderDouble } from "../support/render-double";
 import { SHIPPED_STACKS, shippedConfig } from "./shipped";
@@ -38,22 +41,27 @@ export class EngineStack {
   readonly env: Record<string, string>;
   /** Every CLI output of this stack, to check no secret was printed. */
   readonly outputs: string[] = [];
+  /** S3 ledger buckets the written config names, created on moto before the next run. */
+  private readonly buckets = new Set<string>();
+  private readonly created = new Set<string>();
 
   private constructor(
     readonly render: RenderDouble,
+    readonly s3: Moto,
     label: string,
   ) {
     this.name = `test-${label}-${process.pid}-${Date.now().toString(36)}`;
     this.file = path.join(REPO_ROOT, `Pulumi.${this.name}.yaml`);
     this.log = path.join(this.dir, "calls.jsonl");
     const base = engineEnv(this.dir);
-    this.env = { ...base, ...doublesEnv(base.PATH, this.log), AWS_REGION: "us-east-1" };
+    this.env = { ...base, ...doublesEnv(base.PATH, this.log), ...MOTO_ENV };
   }
 
-  /** Starts the Render double, creates the stack and sets every secret the shipped stacks reference. */
+  /** Starts the Render double and moto, creates the stack and sets every secret the shipped stacks reference. */
   static async create(label: string): Promise<EngineStack> {
     const render = await RenderDouble.start({ deployPhaseMs: 10 });
-    const stack = new EngineStack(render, label);
+    const s3 = await startMoto();
+    const stack = new EngineStack(render, s3, label);
     await stack.ok("stack", "init");
     await stack.ok(
       "config",
@@ -64,6 +72,10 @@ export class EngineStack {
   }
 
   async run(...args: string[]): Promise<{ code: number; output: string }> {
+    for (const b of this.buckets) {
+      if (!this.created.has(b)) await this.s3.createBucket(b);
+      this.created.add(b);
+    }
     const r = await runPulumiAsync([...args, "--stack", this.name], { cwd: REPO_ROOT, env: this.env });
     this.outputs.push(r.output);
     return r;
@@ -87,6 +99,12 @@ export class EngineStack {
     const copy = structuredClone(config);
     const platform = copy["fleetgate:platform"] as Record<string, unknown> | undefined;
     if (platform?.kind === "render") platform.baseUrl = this.render.url;
+    const ledgerS3 = (copy["fleetgate:gates"] as { ledger?: { s3?: Record<string, unknown> } } | undefined)
+      ?.ledger?.s3;
+    if (ledgerS3) {
+      ledgerS3.endpoint = this.s3.endpoint;
+      this.buckets.add(String(ledgerS3.bucket));
+    }
     doc.config = { ...copy, ...secrets };
     fs.writeFileSync(this.file, YAML.stringify(doc));
   }
@@ -103,6 +121,7 @@ export class EngineStack {
 
   async dispose(): Promise<void> {
     await this.render.close();
+    await this.s3.stop();
     fs.rmSync(this.file, { force: true });
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
