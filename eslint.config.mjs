@@ -2,7 +2,16 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "**/node_modules/**", "bin/**", "provider/bin/**", ".fleetgate/**"] },
+  {
+    ignores: [
+      "node_modules/**",
+      "**/node_modules/**",
+      "bin/**",
+      "provider/bin/**",
+      "dist/**",
+      ".fleetgate/**",
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.js"],

@@ -1,20 +1,33 @@
 /**
  * Benchmark: time and peak memory to evaluate the program under mocks for fleets of 4, 40 and
- * 400 services, next to the same number of raw Pulumi resources.
+ * 400 services (or the counts given as arguments), next to the same number of raw Pulumi
+ * resources.
  *
  * Each measurement runs in its own child process (a fresh Pulumi runtime, a clean peak-RSS
- * figure). "raw" registers exactly as many plain custom resources as the Fleet registered
- * (counted by the mocks), so the ratio is the Fleet's own overhead per registered resource.
+ * figure), started the way this process was (ts-node or compiled JavaScript), so both sides of a
+ * ratio run in the same mode. Two baselines, both with exactly as many custom resources as the
+ * Fleet registered (counted by the mocks):
+ * - "raw": plain resources with two properties each (the issue 14 goal compares against these);
+ * - "shaped": plain resources with the same inputs as the Fleet's resources (recorded by the
+ *   mocks), so "fleet / shaped" is what the Fleet costs beyond the SDK's per-property work.
  *
- *   npx ts-node --transpile-only bench/fleet-mocks.ts
+ *   npx ts-node --transpile-only bench/fleet-mocks.ts [services…]
+ *   bash scripts/build-program.sh && node dist/bench/fleet-mocks.js [services…]
  */
 import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
+type Mode = "fleet" | "raw" | "shaped";
+
 interface Figure {
-  mode: "fleet" | "raw";
+  mode: Mode;
   services: number;
   resources: number;
+  /** Promises the SDK tracked (each one takes a stack trace: most of the per-property cost). */
+  promises: number;
   loadMs: number;
   ms: number;
   peakRssMiB: number;
@@ -45,13 +58,19 @@ function fleetConfig(services: number) {
   };
 }
 
-async function child(mode: "fleet" | "raw", services: number, resources: number): Promise<void> {
+/** The inputs of every resource the Fleet registered, in order (the "shaped" baseline's props). */
+type Shape = Record<string, unknown>[];
+
+async function child(mode: Mode, services: number, resources: number, shapeFile: string): Promise<void> {
+  const promises = countTrackedPromises();
   let registered = 0;
+  const shape: Shape = [];
   const pending: Promise<unknown>[] = [];
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
         registered++;
+        if (mode === "fleet") shape.push(args.inputs);
         // Render answers with the service's public URL; the smoke suite needs it.
         const url = args.type.endsWith("render:Service") ? { url: `https://${args.name}.onrender.com` } : {};
         return { id: `${args.name}-id`, state: { ...args.inputs, ...url } };
@@ -78,10 +97,10 @@ async function child(mode: "fleet" | "raw", services: number, resources: number)
         super("bench:index:Raw", name, props);
       }
     }
+    const shaped: Shape = mode === "shaped" ? JSON.parse(fs.readFileSync(shapeFile, "utf8")) : [];
     for (let i = 0; i < resources; i++) {
-      pending.push(
-        outputValue(new Raw(`raw-${i}`, { name: `raw-${i}`, image: `ghcr.io/bench/raw:1.0.${i}` }).id),
-      );
+      const props = mode === "shaped" ? shaped[i] : { name: `raw-${i}`, image: `ghcr.io/bench/raw:1.0.${i}` };
+      pending.push(outputValue(new Raw(`raw-${i}`, props).id));
     }
   }
   await Promise.all(pending);
@@ -92,10 +111,12 @@ async function child(mode: "fleet" | "raw", services: number, resources: number)
     await new Promise((r) => setTimeout(r, 20));
   }
   const ms = Number(process.hrtime.bigint() - started) / 1e6 - 20;
+  if (mode === "fleet") fs.writeFileSync(shapeFile, JSON.stringify(shape));
   const figure: Figure = {
     mode,
     services,
     resources: registered,
+    promises: promises(),
     loadMs,
     ms,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
@@ -103,51 +124,106 @@ async function child(mode: "fleet" | "raw", services: number, resources: number)
   process.stdout.write(JSON.stringify(figure));
 }
 
+/**
+ * Counts the SDK's `debuggablePromise` calls (an internal module: it stamps `new Error().stack` on
+ * every promise it tracks). The wrapper is installed for every mode alike.
+ */
+function countTrackedPromises(): () => number {
+  const debuggable = require("@pulumi/pulumi/runtime/debuggable");
+  const original = debuggable.debuggablePromise;
+  let count = 0;
+  debuggable.debuggablePromise = function (this: unknown, ...a: unknown[]) {
+    count++;
+    return original.apply(this, a);
+  };
+  return () => count;
+}
+
 function outputValue<T>(o: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => o.apply(resolve));
 }
 
-function measure(mode: "fleet" | "raw", services: number, resources = 0): Figure {
+function measure(mode: Mode, services: number, resources: number, shapeFile: string): Figure {
   const out = execFileSync(
     process.execPath,
-    [...process.execArgv, __filename, "--child", mode, String(services), String(resources)],
+    [...process.execArgv, __filename, "--child", mode, String(services), String(resources), shapeFile],
     { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
   );
   return JSON.parse(out.trim().split("\n").pop()!);
 }
 
-function main() {
-  const rows: string[] = [];
-  rows.push(
-    "services  resources  fleet load ms  fleet ms  raw ms  time ratio  fleet peak MiB  raw peak MiB  memory ratio",
-  );
-  for (const services of [4, 40, 400]) {
-    const fleet = measure("fleet", services);
-    const raw = measure("raw", services, fleet.resources);
-    rows.push(
-      [
-        String(services).padStart(8),
-        String(fleet.resources).padStart(10),
-        fleet.loadMs.toFixed(0).padStart(14),
-        fleet.ms.toFixed(0).padStart(9),
-        raw.ms.toFixed(0).padStart(7),
-        (fleet.ms / raw.ms).toFixed(2).padStart(11),
-        fleet.peakRssMiB.toFixed(0).padStart(15),
-        raw.peakRssMiB.toFixed(0).padStart(13),
-        (fleet.peakRssMiB / raw.peakRssMiB).toFixed(2).padStart(13),
-      ].join(" "),
-    );
+/** Runs the three measurements for one fleet size (the shape file passes from fleet to shaped). */
+function measureSize(services: number): { fleet: Figure; raw: Figure; shaped: Figure } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-mocks-"));
+  try {
+    const shapeFile = path.join(dir, "shape.json");
+    const fleet = measure("fleet", services, 0, shapeFile);
+    const raw = measure("raw", services, fleet.resources, shapeFile);
+    const shaped = measure("shaped", services, fleet.resources, shapeFile);
+    return { fleet, raw, shaped };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`Fleet under mocks vs the same number of raw resources (node ${process.version})`);
+}
+
+function main() {
+  const sizes = process.argv.slice(2).map(Number);
+  const runMode = process.execArgv.some((a) => a.includes("ts-node")) ? "ts-node" : "compiled JavaScript";
+  const cols: [string, number][] = [
+    ["services", 8],
+    ["resources", 9],
+    ["promises f/r/s", 20],
+    ["load ms", 7],
+    ["fleet ms", 8],
+    ["raw ms", 6],
+    ["shaped ms", 9],
+    ["f/raw", 5],
+    ["f/shaped", 8],
+    ["fleet MiB", 9],
+    ["raw MiB", 7],
+    ["shaped MiB", 10],
+    ["f/raw", 5],
+    ["f/shaped", 8],
+  ];
+  const rows = [cols.map(([h, w]) => h.padStart(w)).join("  ")];
+  for (const services of sizes.length ? sizes : [4, 40, 400]) {
+    const { fleet, raw, shaped } = measureSize(services);
+    const cells = [
+      String(services),
+      String(fleet.resources),
+      `${fleet.promises}/${raw.promises}/${shaped.promises}`,
+      fleet.loadMs.toFixed(0),
+      fleet.ms.toFixed(0),
+      raw.ms.toFixed(0),
+      shaped.ms.toFixed(0),
+      (fleet.ms / raw.ms).toFixed(2),
+      (fleet.ms / shaped.ms).toFixed(2),
+      fleet.peakRssMiB.toFixed(0),
+      raw.peakRssMiB.toFixed(0),
+      shaped.peakRssMiB.toFixed(0),
+      (fleet.peakRssMiB / raw.peakRssMiB).toFixed(2),
+      (fleet.peakRssMiB / shaped.peakRssMiB).toFixed(2),
+    ];
+    rows.push(cells.map((c, k) => c.padStart(cols[k][1])).join("  "));
+  }
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+  console.log(
+    `Fleet under mocks vs as many raw / same-shaped resources (node ${process.version}, ${runMode}, ` +
+      `${os.cpus().length} CPUs, load average ${load})`,
+  );
   console.log(rows.join("\n"));
 }
 
 const i = process.argv.indexOf("--child");
 if (i >= 0) {
   child(
-    process.argv[i + 1] as "fleet" | "raw",
+    process.argv[i + 1] as Mode,
     Number(process.argv[i + 2]),
     Number(process.argv[i + 3]),
+    process.argv[i + 4],
   ).catch((e) => {
     console.error(e);
     process.exit(1);

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RENDER_DEPLOY } from "../resourceTypes";
+import { definedInputs } from "./inputs";
 
 export interface DeployArgs {
   /** Render id of the service. */
@@ -47,7 +48,7 @@ export class Deploy extends pulumi.CustomResource {
       RENDER_DEPLOY,
       name,
       {
-        ...args,
+        ...definedInputs(args),
         deployId: undefined,
         previousDeployId: undefined,
         status: undefined,

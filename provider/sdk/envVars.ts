@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RENDER_ENV_VARS } from "../resourceTypes";
+import { definedInputs } from "./inputs";
 
 export interface EnvVarsArgs {
   /** Render id of the service. */
@@ -40,7 +41,7 @@ export class EnvVars extends pulumi.CustomResource {
     super(
       RENDER_ENV_VARS,
       name,
-      { ...args, vars, ownedKeys: undefined, foreignKeys: undefined, version: undefined },
+      { ...definedInputs(args), vars, ownedKeys: undefined, foreignKeys: undefined, version: undefined },
       opts,
     );
   }

@@ -3,6 +3,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RENDER_REGISTRY_CREDENTIAL } from "../resourceTypes";
+import { definedInputs } from "./inputs";
 
 export interface RegistryCredentialArgs {
   /** Name shown in the Render dashboard. */
@@ -29,7 +30,7 @@ export class RegistryCredential extends pulumi.CustomResource {
     super(
       RENDER_REGISTRY_CREDENTIAL,
       name,
-      { ...args, authToken: pulumi.secret(args.authToken) },
+      { ...definedInputs(args), authToken: pulumi.secret(args.authToken) },
       { ...opts, additionalSecretOutputs: ["authToken", ...(opts?.additionalSecretOutputs ?? [])] },
     );
   }

@@ -3,6 +3,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RENDER_SCALE } from "../resourceTypes";
+import { definedInputs } from "./inputs";
 
 export type ScalePhase = "down" | "up";
 
@@ -31,6 +32,11 @@ export class Scale extends pulumi.CustomResource {
   public readonly liveInstances!: pulumi.Output<number | undefined>;
 
   constructor(name: string, args: ScaleArgs, opts?: pulumi.CustomResourceOptions) {
-    super(RENDER_SCALE, name, { ...args, scaledAt: undefined, liveInstances: undefined }, opts);
+    super(
+      RENDER_SCALE,
+      name,
+      { ...definedInputs(args), scaledAt: undefined, liveInstances: undefined },
+      opts,
+    );
   }
 }

@@ -3,6 +3,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RENDER_SERVICE } from "../resourceTypes";
+import { definedInputs } from "./inputs";
 
 export type ServiceType = "web" | "private" | "worker" | "cron";
 
@@ -55,7 +56,13 @@ export class Service extends pulumi.CustomResource {
     super(
       RENDER_SERVICE,
       name,
-      { ...args, url: undefined, imagePath: undefined, suspended: undefined, adopted: undefined },
+      {
+        ...definedInputs(args),
+        url: undefined,
+        imagePath: undefined,
+        suspended: undefined,
+        adopted: undefined,
+      },
       opts,
     );
   }
