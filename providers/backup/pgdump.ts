@@ -5,26 +5,34 @@
  * Node modules are required inside the functions: they are serialized into the provider process.
  */
 
-/** pg_dump on PATH, else the newest of Debian's /usr/lib/postgresql/<version>/bin. */
-export function findPgDump(): string {
+/**
+ * A PostgreSQL client tool (`pg_dump`, `pg_restore`) on PATH, else the newest of Debian's
+ * /usr/lib/postgresql/<version>/bin. `who` names the caller in the error.
+ */
+export function findPgTool(tool: "pg_dump" | "pg_restore", who: string): string {
   const fs = require("fs") as typeof import("fs");
   const path = require("path") as typeof import("path");
   for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (dir && fs.existsSync(path.join(dir, "pg_dump"))) return path.join(dir, "pg_dump");
+    if (dir && fs.existsSync(path.join(dir, tool))) return path.join(dir, tool);
   }
   const root = "/usr/lib/postgresql";
   const versions = fs.existsSync(root)
     ? fs
         .readdirSync(root)
-        .filter((v) => fs.existsSync(path.join(root, v, "bin", "pg_dump")))
+        .filter((v) => fs.existsSync(path.join(root, v, "bin", tool)))
         .sort((a, b) => Number(b) - Number(a))
     : [];
   if (!versions.length) {
     throw new Error(
-      "backup: pg_dump not found on PATH or in /usr/lib/postgresql/*/bin; install postgresql-client",
+      `${who}: ${tool} not found on PATH or in /usr/lib/postgresql/*/bin; install postgresql-client`,
     );
   }
-  return path.join(root, versions[0], "bin", "pg_dump");
+  return path.join(root, versions[0], "bin", tool);
+}
+
+/** pg_dump on PATH, else the newest of Debian's /usr/lib/postgresql/<version>/bin. */
+export function findPgDump(): string {
+  return findPgTool("pg_dump", "backup");
 }
 
 /** libpq environment for a `postgres://` / `postgresql://` URI. */

@@ -10,7 +10,7 @@
  * libpq's environment (never argv) and are scrubbed from its messages. Node modules are required
  * inside the functions: this module is serialized into a dynamic provider.
  */
-import { libpqEnv, scrub } from "./pgdump";
+import { findPgTool, libpqEnv, scrub } from "./pgdump";
 import { snapshotPostgres } from "../checks/db/postgres";
 import type { DbSnapshot } from "../checks/db/snapshot";
 
@@ -46,24 +46,7 @@ export interface RestoreDrillResult {
 
 /** pg_restore on PATH, else the newest of Debian's /usr/lib/postgresql/<version>/bin. */
 export function findPgRestore(): string {
-  const fs = require("fs") as typeof import("fs");
-  const path = require("path") as typeof import("path");
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (dir && fs.existsSync(path.join(dir, "pg_restore"))) return path.join(dir, "pg_restore");
-  }
-  const root = "/usr/lib/postgresql";
-  const versions = fs.existsSync(root)
-    ? fs
-        .readdirSync(root)
-        .filter((v) => fs.existsSync(path.join(root, v, "bin", "pg_restore")))
-        .sort((a, b) => Number(b) - Number(a))
-    : [];
-  if (!versions.length) {
-    throw new Error(
-      "restore drill: pg_restore not found on PATH or in /usr/lib/postgresql/*/bin; install postgresql-client",
-    );
-  }
-  return path.join(root, versions[0], "bin", "pg_restore");
+  return findPgTool("pg_restore", "restore drill");
 }
 
 /** The same server's URI with another database. */
