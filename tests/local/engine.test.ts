@@ -7,7 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { readEnvFile } from "../../providers/local/files";
-import { readStateFile, REPO_ROOT, tempDir } from "../support/engine";
+import { readStateFile, REPO_ROOT, runPulumi, tempDir } from "../support/engine";
 import { DemoStack, demoStack, portInUse, processAlive } from "./support";
 
 describe("local platform: demo fleet through the engine", function () {
@@ -110,6 +110,18 @@ describe("local platform: demo fleet through the engine", function () {
     assert.match(r.output, /\d+ unchanged/);
     assert.deepStrictEqual(s.pids(), firstPids);
     assert.deepStrictEqual(s.daemonPids(), firstDaemonPids, "Prometheus and Alertmanager kept running");
+  });
+
+  it("where setup could not install them (FLEETGATE_LOCAL_MONITORING=off), the program drops monitoring with a warning", () => {
+    const r = runPulumi(["preview", "--stack", s.stack], {
+      cwd: REPO_ROOT,
+      env: { ...s.env, FLEETGATE_LOCAL_MONITORING: "off" },
+    });
+    assert.strictEqual(r.code, 0, r.output);
+    assert.match(r.output, /FLEETGATE_LOCAL_MONITORING=off, so Prometheus and Alertmanager do not run/);
+    assert.match(r.output, /monitoring:Daemon\s+demo-monitoring-prometheus\s+delete/);
+    assert.match(r.output, /monitoring:Daemon\s+demo-monitoring-alertmanager\s+delete/);
+    assert.doesNotMatch(r.output, /local:Service\s+\S+\s+(delete|update|replace)/);
   });
 
   it("changing one env var of a set updates and restarts only that set's services, keeping foreign keys", () => {
