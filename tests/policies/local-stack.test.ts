@@ -20,6 +20,7 @@ const LINKED = [
   "providers",
   "lib",
   "examples",
+  "provider",
   "lambda",
 ];
 /** Files the engine may write to (stack config gets an encryption salt): copied. */
