@@ -211,7 +211,17 @@ export class Fleet extends pulumi.ComponentResource {
       );
     }
     // The local stack monitors itself (components/monitoring-local): after the services are up.
-    if (cfg.alarms?.localMonitoring && localDir && this.alarms?.alertmanagerConfig) {
+    // scripts/setup.sh sets FLEETGATE_LOCAL_MONITORING=off where it cannot install Prometheus
+    // and Alertmanager (no apt, no root): the stack still comes up, with a warning.
+    const monitoringOff = process.env.FLEETGATE_LOCAL_MONITORING === "off";
+    if (cfg.alarms?.localMonitoring && monitoringOff) {
+      pulumi.log.warn(
+        "alarms.localMonitoring: FLEETGATE_LOCAL_MONITORING=off, so Prometheus and Alertmanager do not run " +
+          "(install Debian's prometheus and prometheus-alertmanager, then run scripts/up-local.sh again)",
+        this,
+      );
+    }
+    if (cfg.alarms?.localMonitoring && !monitoringOff && localDir && this.alarms?.alertmanagerConfig) {
       this.monitoring = new LocalMonitoring(
         `${name}-monitoring`,
         {

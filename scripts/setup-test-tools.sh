@@ -42,11 +42,9 @@ if [ ! -x "$cache/moto-$MOTO_VERSION/bin/moto_server" ]; then
 fi
 ln -sf "../moto-$MOTO_VERSION/bin/moto_server" "$bin/moto_server"
 
-apt_updated=
-apt_install() {
-  [ -n "$apt_updated" ] || { apt-get update -qq >&2; apt_updated=1; }
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
-}
+# shellcheck source=apt-install.sh
+. "$(dirname "$0")/apt-install.sh"
+apt_usable || true # sudo when not root and sudo allows it; else apt-get fails with its message
 if ! command -v promtool >/dev/null 2>&1; then
   echo "setup-test-tools: promtool (Debian prometheus)" >&2
   apt_install prometheus

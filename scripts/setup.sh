@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what fleetgate needs on a fresh machine, idempotently:
-#   npm dependencies (root + policy pack workspace) and the Pulumi engine (setup-engine.sh).
+#   npm dependencies (root + policy pack workspace), the Pulumi engine (setup-engine.sh) and
+#   Prometheus + Alertmanager for the local stack's monitoring (setup-monitoring.sh).
 # With --test-tools it also installs what the test suite validates against
 # (actionlint, zizmor, promtool, PostgreSQL); see scripts/setup-test-tools.sh.
 # Prints nothing but progress on stderr and, last, `export PATH=...` lines on stdout.
@@ -39,5 +40,8 @@ if [ "${1:-}" = "--test-tools" ]; then
   tools_dir=$(bash scripts/setup-test-tools.sh) || { echo "setup: the test-tools step failed (see above)" >&2; exit 1; }
   path_add="$path_add:$tools_dir"
 fi
+# Prometheus and Alertmanager of the local stack; prints `export FLEETGATE_LOCAL_MONITORING=off`
+# (with a warning) where they cannot be installed, and never fails (scripts/setup-monitoring.sh).
+bash scripts/setup-monitoring.sh
 echo "export PATH=\"$path_add:\$PATH\""
 echo "export FLEETGATE_ENGINE_DIR=\"$engine_dir\""

@@ -29,10 +29,14 @@ fi
 
 pulumi up --stack local --yes --non-interactive --skip-preview "$@"
 npx ts-node --transpile-only scripts/local-summary.ts
-# Where the stack's own monitoring answers (alarms.localMonitoring; docs/alarms.md).
+# Where the stack's own monitoring answers (alarms.localMonitoring; docs/local.md "Monitoring").
 monitoring=$(pulumi stack output monitoring --json --stack local 2>/dev/null || true)
 if [ -n "$monitoring" ] && [ "$monitoring" != "null" ]; then
   # shellcheck disable=SC2016 # a JavaScript template literal, not shell
-  echo "monitoring: $(node -e 'const m = JSON.parse(process.argv[1]); console.log(`Prometheus ${m.prometheus} (alerts: ${m.prometheus}/alerts), Alertmanager ${m.alertmanager}`)' "$monitoring")"
-  echo "  logs and configs: .fleetgate/local/local/monitoring/"
+  node -e 'const m = JSON.parse(process.argv[1]); console.log(`monitoring:
+  Prometheus    ${m.prometheus}/targets (scrapes), ${m.prometheus}/alerts (rules and firing alerts)
+  Alertmanager  ${m.alertmanager}/#/alerts (where the local stack delivers its alerts)`)' "$monitoring"
+  echo "  configs, data and logs: .fleetgate/local/local/monitoring/"
+elif [ "${FLEETGATE_LOCAL_MONITORING:-}" = off ]; then
+  echo "monitoring: off (Prometheus and Alertmanager are not installed; see the setup warning above and docs/local.md)"
 fi

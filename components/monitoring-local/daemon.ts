@@ -69,7 +69,7 @@ async function start(inputs: DaemonInputs): Promise<DaemonOutputs> {
     throw new Error(
       `${inputs.name}: ${inputs.command[0]} is not installed; install Debian's ${
         inputs.name === "alertmanager" ? "prometheus-alertmanager" : "prometheus"
-      } package (scripts/setup-test-tools.sh does) or remove alarms.localMonitoring`,
+      } package (scripts/setup.sh does) or remove alarms.localMonitoring`,
     );
   }
   if (!(await portIsFree(inputs.port))) {

@@ -7,7 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { readEnvFile } from "../../providers/local/files";
-import { readStateFile, REPO_ROOT, tempDir } from "../support/engine";
+import { readStateFile, REPO_ROOT, runPulumi, tempDir } from "../support/engine";
 import { DemoStack, demoStack, portInUse, processAlive } from "./support";
 
 describe("local platform: demo fleet through the engine", function () {
@@ -15,6 +15,7 @@ describe("local platform: demo fleet through the engine", function () {
   let s: DemoStack;
   let destroyed = false;
   let firstPids: Record<string, number> = {};
+  let firstDaemonPids: Record<string, number> = {};
   const envFile = (svc: string) => path.join(s.stateDir, "env", `${svc}.env`);
 
   before(async () => {
@@ -23,7 +24,7 @@ describe("local platform: demo fleet through the engine", function () {
 
   after(() => {
     if (!s || destroyed) return;
-    const pids = s.pids();
+    const pids = { ...s.pids(), ...s.daemonPids() };
     const r = s.destroy();
     // Belt and braces: never leave a demo process behind, even when destroy failed.
     for (const pid of Object.values(pids)) if (processAlive(pid)) process.kill(-pid, "SIGKILL");
@@ -40,6 +41,7 @@ describe("local platform: demo fleet through the engine", function () {
       assert.strictEqual(res.status, 200, `${name} /health`);
     }
     firstPids = s.pids();
+    firstDaemonPids = s.daemonPids();
     for (const pid of Object.values(firstPids)) assert.ok(processAlive(pid));
 
     // The gateway forwards /api to the control plane with the generated API key.
@@ -59,12 +61,67 @@ describe("local platform: demo fleet through the engine", function () {
     assert.strictEqual(fs.statSync(envFile("control-plane")).mode & 0o777, 0o600);
   });
 
+  it("the stack monitors itself: Prometheus scrapes every demo service (up == 1), Alertmanager answers", async () => {
+    const local = s.config["fleetgate:alarms"].localMonitoring;
+    const prometheus = `http://127.0.0.1:${local.prometheusPort}`;
+    const alertmanager = `http://127.0.0.1:${local.alertmanagerPort}`;
+    assert.deepStrictEqual(s.outputs().monitoring, { prometheus, alertmanager });
+    assert.deepStrictEqual(Object.keys(s.daemonPids()).sort(), ["alertmanager", "prometheus"]);
+    for (const pid of Object.values(s.daemonPids())) assert.ok(processAlive(pid));
+    // The first scrape of each target happens within one scrape interval (15 s): bounded wait.
+    type Series = { metric: Record<string, string>; value: [number, string] };
+    let series: Series[] = [];
+    for (let i = 0; i < 90; i++) {
+      const res = await fetch(`${prometheus}/api/v1/query?query=up`);
+      series = ((await res.json()) as { data: { result: Series[] } }).data.result;
+      if (series.length === 4 && series.every((x) => x.value[1] === "1")) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.deepStrictEqual(series.map((x) => [x.metric.service, x.value[1]]).sort(), [
+      ["control-plane", "1"],
+      ["dashboard", "1"],
+      ["gateway", "1"],
+      ["worker", "1"],
+    ]);
+    // Prometheus loaded the generated rules and knows the Alertmanager it sends to.
+    const rules = (await (await fetch(`${prometheus}/api/v1/rules`)).json()) as {
+      data: { groups: { rules: { name: string }[] }[] };
+    };
+    const names = rules.data.groups.flatMap((g) => g.rules.map((r) => r.name));
+    assert.ok(names.includes("ServiceDown"), `rules loaded: ${names}`);
+    const ams = (await (await fetch(`${prometheus}/api/v1/alertmanagers`)).json()) as {
+      data: { activeAlertmanagers: { url: string }[] };
+    };
+    assert.deepStrictEqual(
+      ams.data.activeAlertmanagers.map((a) => a.url),
+      [`${alertmanager}/api/v2/alerts`],
+    );
+    const status = await fetch(`${alertmanager}/api/v2/status`);
+    assert.strictEqual(status.status, 200);
+    const body = (await status.json()) as { cluster: { status: string }; config: { original: string } };
+    assert.match(body.config.original, /fleetgate-P1/);
+    assert.strictEqual((await fetch(`${alertmanager}/api/v2/alerts`)).status, 200);
+  });
+
   it("a second up with no change changes nothing and restarts nothing", () => {
     const r = s.up();
     assert.strictEqual(r.code, 0, r.output);
     assert.doesNotMatch(r.output, /\bupdated\b|\bcreated\b|\breplaced\b|\bdeleted\b/, r.output);
     assert.match(r.output, /\d+ unchanged/);
     assert.deepStrictEqual(s.pids(), firstPids);
+    assert.deepStrictEqual(s.daemonPids(), firstDaemonPids, "Prometheus and Alertmanager kept running");
+  });
+
+  it("where setup could not install them (FLEETGATE_LOCAL_MONITORING=off), the program drops monitoring with a warning", () => {
+    const r = runPulumi(["preview", "--stack", s.stack], {
+      cwd: REPO_ROOT,
+      env: { ...s.env, FLEETGATE_LOCAL_MONITORING: "off" },
+    });
+    assert.strictEqual(r.code, 0, r.output);
+    assert.match(r.output, /FLEETGATE_LOCAL_MONITORING=off, so Prometheus and Alertmanager do not run/);
+    assert.match(r.output, /monitoring:Daemon\s+demo-monitoring-prometheus\s+delete/);
+    assert.match(r.output, /monitoring:Daemon\s+demo-monitoring-alertmanager\s+delete/);
+    assert.doesNotMatch(r.output, /local:Service\s+\S+\s+(delete|update|replace)/);
   });
 
   it("changing one env var of a set updates and restarts only that set's services, keeping foreign keys", () => {
@@ -148,14 +205,17 @@ describe("local platform: demo fleet through the engine", function () {
     assert.match(r.output, /main\.accounts/);
   });
 
-  it("destroy leaves no process and no port in use; foreign keys stay in their file", async () => {
-    const pids = s.pids();
+  it("destroy leaves no process and no port in use (Prometheus and Alertmanager too); foreign keys stay", async () => {
+    const pids = { ...s.pids(), ...s.daemonPids() };
+    assert.strictEqual(Object.keys(pids).length, 6, `services and monitoring servers: ${Object.keys(pids)}`);
     const r = s.destroy();
     destroyed = true;
     assert.strictEqual(r.code, 0, r.output);
     for (const [svc, pid] of Object.entries(pids))
       assert.ok(!processAlive(pid), `${svc} (pid ${pid}) stopped`);
-    for (const [svc, port] of Object.entries(s.ports))
+    const local = s.config["fleetgate:alarms"].localMonitoring;
+    const ports = { ...s.ports, prometheus: local.prometheusPort, alertmanager: local.alertmanagerPort };
+    for (const [svc, port] of Object.entries(ports))
       assert.ok(!(await portInUse(port)), `${svc} port ${port} free`);
     assert.deepStrictEqual(readEnvFile(envFile("gateway")), { EXTRA_FLAG: "set-by-hand" });
     assert.ok(!fs.existsSync(envFile("control-plane")));

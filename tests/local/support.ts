@@ -80,6 +80,8 @@ export interface DemoStack {
   outputs(): Raw;
   /** The recorded pid of each running service (from the local state dir). */
   pids(): Record<string, number>;
+  /** The pid of each monitoring server (prometheus, alertmanager) recorded in the stack's state. */
+  daemonPids(): Record<string, number>;
   /** Destroys the stack; once that succeeded, removes the stack and its config file. */
   destroy(): { code: number; output: string };
 }
@@ -114,6 +116,12 @@ export async function demoStack(name: string, dir: string): Promise<DemoStack> {
     }
   }
   if (config["fleetgate:gates"]?.integrity) config["fleetgate:gates"].integrity.connection = database;
+  // The stack's own Prometheus and Alertmanager: free ports too, so parallel stacks never collide.
+  const monitoring = config["fleetgate:alarms"]?.localMonitoring;
+  if (monitoring) {
+    monitoring.prometheusPort = await freeServicePort();
+    monitoring.alertmanagerPort = await freeServicePort();
+  }
   // Type checking is tsc's job (scripts/test.sh); the engine only transpiles, like up-local.sh.
   const env = engineEnv(dir, { PULUMI_NODEJS_TRANSPILE_ONLY: "true" });
   const pulumi = (args: string[]) => runPulumi(args, { cwd: REPO_ROOT, env, timeoutMs: 240_000 });
@@ -138,6 +146,16 @@ export async function demoStack(name: string, dir: string): Promise<DemoStack> {
         const rec = path.join(stateDir, "services", svc, "process.json");
         if (fs.existsSync(rec)) out[svc] = JSON.parse(fs.readFileSync(rec, "utf8")).pid;
       }
+      return out;
+    },
+    daemonPids: () => {
+      const state = path.join(dir, "backend", ".pulumi", "stacks", "fleetgate", `${stack}.json`);
+      if (!fs.existsSync(state)) return {};
+      const resources: Raw[] = JSON.parse(fs.readFileSync(state, "utf8")).checkpoint.latest?.resources ?? [];
+      const out: Record<string, number> = {};
+      for (const r of resources)
+        if (r.type === "pulumi-nodejs:dynamic/monitoring:Daemon" && r.outputs?.pid)
+          out[r.outputs.name] = r.outputs.pid;
       return out;
     },
     destroy: () => {

@@ -20,6 +20,7 @@ const LINKED = [
   "providers",
   "lib",
   "examples",
+  "provider",
   "lambda",
   "provider",
 ];
