@@ -20,8 +20,8 @@ const LINKED = [
   "providers",
   "lib",
   "examples",
-  "provider",
   "lambda",
+  // Pulumi.yaml loads the fleetgate plugin from ./provider.
   "provider",
 ];
 /** Files the engine may write to (stack config gets an encryption salt): copied. */
