@@ -12,10 +12,12 @@ import {
   writeDeployRecord,
   writeProcessRecord,
 } from "./files";
-import { launch, logTail, portIsFree, stop, waitHealthy, waitPortFree } from "./process";
+import { launch, logTail, stop, waitHealthy, waitPortFree } from "./process";
 
 /** How long a stopped service gets between SIGTERM and SIGKILL. */
 export const STOP_GRACE_MS = 5000;
+/** How long a port may stay taken after its process ended before it counts as someone else's. */
+const PORT_RELEASE_MS = 3000;
 
 export interface DeployOutcome {
   deployId: number;
@@ -45,7 +47,9 @@ export async function deployService(
   envText: string,
 ): Promise<DeployOutcome> {
   await stopService(stateDir, service, spec.port);
-  if (!(await portIsFree(spec.port))) {
+  // A process that just died (a crash the live check found) may hold its port for a moment
+  // while the kernel closes it; only a port still taken after a short wait is someone else's.
+  if (!(await waitPortFree(spec.port, PORT_RELEASE_MS))) {
     throw new Error(
       `service ${service}: port ${spec.port} is in use by another process; stop it or set local.port to a free port`,
     );

@@ -299,7 +299,7 @@ describe("example fleets under mocks and the policy pack", function () {
     it("keeps secrets per service and smoke-tests with the bearer token kept secret", async () => {
       const { resources } = await example("haven");
       const sets = ofType(resources, "render:EnvVars");
-      assert.strictEqual(sets.length, 4);
+      assert.strictEqual(sets.length, 5); // one per service with env vars (Qdrant included)
       const gw = sets.find((s) => s.props.serviceName === "haven-gateway")!;
       assert.ok(
         !(gw.props.plainKeys as string[]).some((k) => /TOKEN|SECRET|ACCESS_KEY|DATABASE_URL/.test(k)),
