@@ -157,7 +157,7 @@ function describeUnion(issue: z.core.$ZodIssueInvalidUnion, input: unknown): str
     return `must be ${either}, got ${describeInput(input)}; quote it: "${String(input)}"`;
   }
   if (typeof input === "object" && !Array.isArray(input)) {
-    return `must be ${either} (or { generated: <name> } on the local platform); check the reference's key and value`;
+    return `must be ${either} (or { generated: <name> }); check the reference's key and value`;
   }
   return `must be ${either}, got ${describeInput(input)}`;
 }

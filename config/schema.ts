@@ -20,6 +20,7 @@ import {
 } from "./deploy";
 import { DEFAULT_FLOATING_TAGS, imageReference, unpinnedReason } from "./image";
 import { diskConfig, diskIssues } from "./disks";
+import { generatedCheckSecretIssues } from "./generated-secrets";
 import { integrityConfig } from "./integrity";
 import { cronSchedule } from "./schedule";
 import { nameLooksSecret, plainSecretFix, urlHasCredentials } from "./secrets";
@@ -441,6 +442,7 @@ export function crossFieldIssuesAt(
   for (const issue of waveIssues(fleet)) add(issue.path, issue.message);
   for (const issue of releaseIssues(cfg)) add(issue.path, issue.message);
   for (const issue of diskIssues(cfg)) add(issue.path, issue.message);
+  for (const issue of generatedCheckSecretIssues(cfg)) add(issue.path, issue.message);
 
   forEachSecretRef(cfg, [], (ref, path) => {
     if ("secret" in ref) {

@@ -7,6 +7,11 @@
  * Secret values (API keys, signing secrets) come from the environment as
  * FLEETGATE_SECRET_<KEY> (the config key in upper snake case, e.g. smokeApiKey →
  * FLEETGATE_SECRET_SMOKE_API_KEY), else from `pulumi config get fleetgate:<key>` of the stack.
+ * A secret the stack generates itself (`{ generated: <name> }`, a random.RandomPassword) lives
+ * only in the stack's state: it comes from FLEETGATE_GENERATED_<NAME> (e.g. smoke-api-key →
+ * FLEETGATE_GENERATED_SMOKE_API_KEY), which the health-monitor workflow passes from the GitHub
+ * environment secret of that name the stack's CiPipeline writes from the generated value
+ * (a `ci.secrets` entry with `scope: read`, docs/ci.md).
  * Every run appends a monitor record to the stack's evidence ledger (the file `pulumi up` writes
  * to, so the error-budget freeze sees the monitor's availability) when the stack declares
  * `gates.ledger` or `--ledger <file>` is given, and to the S3 ledger when `gates.ledger.s3` is set
@@ -16,6 +21,7 @@
 import { execFileSync } from "child_process";
 import * as path from "path";
 import { checkPlan } from "../components/monitor/plan";
+import { generatedEnvName } from "../config/generated-secrets";
 import { validateStackConfig } from "../config/load";
 import { referencedSecretKeys } from "../config/schema";
 import { readStackFile } from "../config/stack-file";
@@ -95,6 +101,15 @@ async function main() {
 }
 
 function secretValue(key: string, stack: string, dir: string): string {
+  // slotKey of a generated secret (lambda/monitor/plan.ts): only the workflow's env holds it.
+  const generated = /^generated:(.+)$/.exec(key)?.[1];
+  if (generated) {
+    const value = process.env[generatedEnvName(generated)];
+    if (value) return value;
+    throw new Error(
+      `generated secret "${generated}" is not in ${generatedEnvName(generated)}; declare it in ci.secrets (name: ${generatedEnvName(generated)}, value: { generated: ${generated} }, scope: read) so the health-monitor workflow receives it (docs/ci.md)`,
+    );
+  }
   const fromEnv = process.env[secretEnvName(key)];
   if (fromEnv) return fromEnv;
   try {

@@ -12,7 +12,7 @@ import { prometheusInputForStack, renderPrometheusRules } from "../../lib/promet
 import { s3TargetOf } from "../../lib/ledger/backend";
 import { HealthMonitor } from "../monitor";
 import { monitorPlan } from "../monitor/plan";
-import { secretKeysOf } from "../../lambda/monitor/plan";
+import { secretSlotsOf, slotKey } from "../../lambda/monitor/plan";
 import { DeployedService } from "../platform";
 import { SecretResolver } from "../secrets";
 import {
@@ -198,7 +198,8 @@ export class Alarms extends pulumi.ComponentResource {
     // The run's monitor record goes to the stack's S3 ledger (the freeze reads it there).
     const ledger = s3TargetOf(cfg.gates.ledger?.s3);
     const plan = { ...monitorPlan(cfg), ...(ledger ? { stack: pulumi.getStack() } : {}) };
-    const values = Object.fromEntries(secretKeysOf(plan).map((k) => [k, secrets.resolve({ secret: k })]));
+    // Config secrets and generated ones (the RandomPassword's output) alike, secret end to end.
+    const values = Object.fromEntries(secretSlotsOf(plan).map((s) => [slotKey(s), secrets.resolve(s)]));
     return new HealthMonitor(
       `${name}-monitor`,
       {

@@ -17,7 +17,10 @@ export interface HealthMonitorArgs {
   schedule: string;
   /** ARN of the SNS topic the result table goes to on failure. */
   topicArn: pulumi.Input<string>;
-  /** Values of every secret key the plan's slots name; stored encrypted in SSM. */
+  /**
+   * Values of every key the plan's slots name (`slotKey`: a config key, or `generated:<name>` for
+   * a secret the stack generates); stored encrypted in SSM, secret in state.
+   */
   secrets: Record<string, pulumi.Input<string>>;
   /** AWS region of the function, schedule and parameter. */
   region: string;

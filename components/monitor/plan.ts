@@ -1,6 +1,7 @@
 /**
  * Builds the monitor's plan from the validated stack config: the same smoke check definitions
- * as the deploy gate, aimed at the services' public URLs, secrets left as slots.
+ * as the deploy gate, aimed at the services' public URLs, secrets left as slots (config keys and
+ * the stack's generated secrets alike: the monitor and scripts/run-checks.ts fill them).
  */
 import { CheckConfig } from "../../config/checks";
 import { isSecretRef, PlainOrSecret, SecretRef } from "../../config/primitives";
@@ -8,20 +9,12 @@ import { StackConfig } from "../../config/schema";
 import type { MonitorPlan, PlannedCheck, SecretSlot } from "../../lambda/monitor/plan";
 import { targetBaseUrls } from "../alarms/targets";
 
-function slot(ref: SecretRef, field: string): SecretSlot {
-  if ("secret" in ref) return { secret: ref.secret };
-  throw new Error(
-    `${field}: generated secrets exist only on the local platform; the monitor needs { secret: <key> }`,
-  );
+/** The config's reference as is: `{ secret: <key> }` or `{ generated: <name> }` (see SecretSlot). */
+function slot(ref: SecretRef): SecretSlot {
+  return "secret" in ref ? { secret: ref.secret } : { generated: ref.generated };
 }
 
-function plannedCheck(
-  check: CheckConfig,
-  index: number,
-  baseUrl: string,
-  defaultTimeoutMs: number,
-): PlannedCheck {
-  const field = `gates.smoke.checks[${index}]`;
+function plannedCheck(check: CheckConfig, baseUrl: string, defaultTimeoutMs: number): PlannedCheck {
   const { headers, timeoutMs, ...rest } = check;
   const planned: PlannedCheck = {
     ...(rest as Omit<CheckConfig, "headers" | "timeoutMs">),
@@ -31,15 +24,12 @@ function plannedCheck(
   } as PlannedCheck;
   if (headers) {
     planned.headers = Object.fromEntries(
-      Object.entries(headers).map(([k, v]: [string, PlainOrSecret]) => [
-        k,
-        isSecretRef(v) ? slot(v, `${field}.headers.${k}`) : v,
-      ]),
+      Object.entries(headers).map(([k, v]: [string, PlainOrSecret]) => [k, isSecretRef(v) ? slot(v) : v]),
     );
   }
-  if ("validKey" in check) planned.validKey = slot(check.validKey, `${field}.validKey`);
-  if ("apiKey" in check && check.apiKey) planned.apiKey = slot(check.apiKey, `${field}.apiKey`);
-  if ("signingSecret" in check) planned.signingSecret = slot(check.signingSecret, `${field}.signingSecret`);
+  if ("validKey" in check) planned.validKey = slot(check.validKey);
+  if ("apiKey" in check && check.apiKey) planned.apiKey = slot(check.apiKey);
+  if ("signingSecret" in check) planned.signingSecret = slot(check.signingSecret);
   return planned;
 }
 
@@ -59,7 +49,7 @@ export function checkPlan(cfg: StackConfig, severity: string): MonitorPlan {
     checks: smoke.checks.map((c, i) => {
       const base = urls[c.target];
       if (!base) throw new Error(`gates.smoke.checks[${i}].target: unknown target "${c.target}"`);
-      return plannedCheck(c, i, base, smoke.timeoutMs);
+      return plannedCheck(c, base, smoke.timeoutMs);
     }),
   };
 }

@@ -15,7 +15,7 @@ export interface Notification {
 }
 
 export interface MonitorDeps {
-  /** Values of the given secret config keys (empty list: nothing to load). */
+  /** Values of the given slot keys (`slotKey`: config keys, `generated:<name>`; empty: nothing to load). */
   loadSecrets(keys: string[]): Promise<Record<string, string>>;
   publish(notification: Notification): Promise<void>;
   /** Appends the run's monitor record to the evidence ledger (absent: no ledger configured). */

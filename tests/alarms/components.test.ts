@@ -283,7 +283,8 @@ describe("alarms: components under mocks", function () {
           ["dashboard", "https://refapp-dashboard.onrender.com/", 3000],
         ],
       );
-      assert.deepStrictEqual(plan.checks[1].validKey, { secret: "smokeApiKey" });
+      // The stack generates the smoke API key: the plan names its slot, never its value.
+      assert.deepStrictEqual(plan.checks[1].validKey, { generated: "smoke-api-key" });
       assert.ok(!JSON.stringify(fn).includes("value-of-"), "no secret value in the function's inputs");
     });
 
@@ -296,7 +297,9 @@ describe("alarms: components under mocks", function () {
         secretOf("")[SECRET_SIG],
         "the parameter value stays a Pulumi secret",
       );
-      assert.deepStrictEqual(JSON.parse(value.value), { smokeApiKey: "value-of-smokeApiKey" });
+      assert.deepStrictEqual(JSON.parse(value.value), {
+        "generated:smoke-api-key": "generated-smoke-api-key",
+      });
       const policy = JSON.parse(
         one("aws:iam/rolePolicy:RolePolicy", "alarms-monitor-access").inputs.policy as string,
       );

@@ -15,6 +15,8 @@ import { stackConfig } from "./fixtures";
 import { installSdkStandIns, invokeHandler, unpackArchive } from "./lambda-runtime";
 
 const API_KEY = "value-of-smokeApiKey";
+/** The slot of prod's generated smoke API key (lambda/monitor/plan.ts `slotKey`). */
+const SLOT = "generated:smoke-api-key";
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:refapp-prod-p2";
 
 function startFleet(state: { healthy: boolean }): Promise<http.Server> {
@@ -72,7 +74,7 @@ describe("alarms: the monitor Lambda's deployed archive", function () {
       plan: monitorPlan(cfg),
       schedule: "rate(12 hours)",
       topicArn: TOPIC,
-      secrets: { smokeApiKey: pulumi.secret(API_KEY) },
+      secrets: { [SLOT]: pulumi.secret(API_KEY) },
       region: "us-east-1",
       timeoutSeconds: 60,
       namePrefix: "refapp-prod",
@@ -96,7 +98,7 @@ describe("alarms: the monitor Lambda's deployed archive", function () {
   it("its handler runs from the unpacked archive: quiet when healthy, publishes when a check fails", async () => {
     installSdkStandIns(dir);
     const env: Record<string, string> = {
-      FAKE_SECRETS: JSON.stringify({ smokeApiKey: API_KEY }),
+      FAKE_SECRETS: JSON.stringify({ [SLOT]: API_KEY }),
       ...((fnInputs!.environment as { variables: Record<string, string> }).variables ?? {}),
     };
     assert.strictEqual(env.FLEETGATE_MONITOR_TOPIC_ARN, TOPIC);

@@ -20,6 +20,8 @@ import { tempDir } from "../support/engine";
 import { stackConfig } from "./fixtures";
 
 const API_KEY = "value-of-smokeApiKey";
+/** The slot of dev's generated smoke API key (lambda/monitor/plan.ts `slotKey`). */
+const SLOT = "generated:smoke-api-key";
 
 /** A tiny stand-in fleet: refapp-api (health + authenticated /v1/me) and refapp-dashboard. */
 function startFleet(state: { healthy: boolean }): Promise<http.Server> {
@@ -60,10 +62,10 @@ describe("alarms: health monitor handler", function () {
   after(() => server.close());
   beforeEach(() => (state.healthy = true));
 
-  function deps(published: Notification[], secrets: Record<string, string> = { smokeApiKey: API_KEY }) {
+  function deps(published: Notification[], secrets: Record<string, string> = { [SLOT]: API_KEY }) {
     return {
       loadSecrets: async (keys: string[]) => {
-        assert.deepStrictEqual(keys, ["smokeApiKey"]);
+        assert.deepStrictEqual(keys, [SLOT]);
         return secrets;
       },
       publish: async (n: Notification) => {
@@ -106,7 +108,7 @@ describe("alarms: health monitor handler", function () {
 
   it("reports a wrong key as a failed check, and a missing secret as a broken monitor", async () => {
     const published: Notification[] = [];
-    const wrong = await runMonitor(plan, deps(published, { smokeApiKey: "not-the-key" }));
+    const wrong = await runMonitor(plan, deps(published, { [SLOT]: "not-the-key" }));
     assert.deepStrictEqual(
       wrong.results.filter((r) => r.status === "fail").map((r) => r.check),
       ["api-key"],
@@ -115,7 +117,7 @@ describe("alarms: health monitor handler", function () {
     const missing = await runMonitor(plan, deps(published, {}));
     assert.strictEqual(missing.ok, false);
     assert.match(published[1].subject, /health monitor could not run its checks/);
-    assert.match(published[1].message, /check "api-key" needs secret "smokeApiKey"/);
+    assert.match(published[1].message, /check "api-key" needs secret "generated:smoke-api-key"/);
   });
 
   it("the Lambda entry point names a missing plan or topic instead of guessing", async () => {
@@ -169,7 +171,7 @@ describe("alarms: health monitor handler", function () {
           env: {
             PATH: process.env.PATH ?? "",
             SDK_LOG: log,
-            FAKE_SECRETS: JSON.stringify({ smokeApiKey: API_KEY }),
+            FAKE_SECRETS: JSON.stringify({ [SLOT]: API_KEY }),
             FLEETGATE_MONITOR_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:refapp-prod-p1",
             FLEETGATE_MONITOR_SECRETS_PARAMETER: "/fleetgate/refapp-prod/monitor/secrets",
           },
