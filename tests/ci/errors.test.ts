@@ -22,6 +22,14 @@ const BASE = {
   environments: [{ name: "dev" }],
   // A shared state backend is required (config/ci.ts); the fixtures below differ elsewhere.
   variables: [{ name: "PULUMI_BACKEND_URL", value: "s3://acme-state" }],
+  // dev's smoke checks send its generated API key: the health-monitor workflow gets it from here.
+  secrets: [
+    {
+      name: "FLEETGATE_GENERATED_SMOKE_API_KEY",
+      value: { generated: "smoke-api-key" },
+      scope: "read",
+    },
+  ],
 };
 
 /** Issues of a ci section validated inside a whole stack config, as `path: message` lines. */
@@ -101,6 +109,19 @@ describe("ci: pipeline config errors", () => {
     assert.match(text, /ci\.environments\[1\]\.name: environment "dev" is listed twice/);
     assert.match(text, /ci\.jobs\[0\]\.id: job id "build" is reserved/);
     assert.match(text, /ci\.secrets\[0\]\.name: must not start with GITHUB_/);
+  });
+
+  it("refuses a generated check secret the health-monitor workflow cannot receive, naming the fix", () => {
+    const entry = BASE.secrets[0];
+    assert.deepStrictEqual(issuesOf({ secrets: [] }), [
+      'ci.secrets: the smoke checks send the generated secret "smoke-api-key", which the health-monitor workflow can only get from a GitHub secret; add { name: FLEETGATE_GENERATED_SMOKE_API_KEY, value: { generated: smoke-api-key }, scope: read }',
+    ]);
+    assert.deepStrictEqual(issuesOf({ secrets: [{ ...entry, scope: "environment" }] }), [
+      "ci.secrets[0].scope: FLEETGATE_GENERATED_SMOKE_API_KEY must reach the health-monitor workflow (GitHub environment <env>-read); set scope: read",
+    ]);
+    assert.deepStrictEqual(issuesOf({ secrets: [{ ...entry, value: { generated: "other-key" } }] }), [
+      'ci.secrets[0].value: FLEETGATE_GENERATED_SMOKE_API_KEY is what scripts/run-checks.ts reads for the generated secret "smoke-api-key"; set value: { generated: smoke-api-key }',
+    ]);
   });
 
   it("refuses a ci secret whose stack secret is not set", () => {

@@ -168,6 +168,9 @@ describe("ci: GitHub resources (mocks)", () => {
       assert.deepStrictEqual(ofType(found, "github:index/actionsSecret:ActionsSecret"), []);
       const envSecrets = ofType(found, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret");
       assert.deepStrictEqual(envSecrets.map((s) => [s.inputs.secretName, s.inputs.environment]).sort(), [
+        // The generated smoke API key, for the health-monitor workflow (scripts/run-checks.ts).
+        ["FLEETGATE_GENERATED_SMOKE_API_KEY", "dev"],
+        ["FLEETGATE_GENERATED_SMOKE_API_KEY", "dev-read"],
         ["PULUMI_ACCESS_TOKEN", "dev"],
         ["PULUMI_ACCESS_TOKEN", "dev-read"],
         ["RENDER_API_KEY", "dev"],
@@ -182,6 +185,15 @@ describe("ci: GitHub resources (mocks)", () => {
         assert.deepStrictEqual(token.inputs.plaintextValue, {
           [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
           value: "value-of-pulumiAccessToken",
+        });
+      }
+      // A generated secret: the stack's own value (random.RandomPassword), as a secret too.
+      for (const key of envSecrets.filter(
+        (s) => s.inputs.secretName === "FLEETGATE_GENERATED_SMOKE_API_KEY",
+      )) {
+        assert.deepStrictEqual(key.inputs.plaintextValue, {
+          [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
+          value: "generated-smoke-api-key",
         });
       }
     });
@@ -231,7 +243,12 @@ describe("ci: GitHub resources (mocks)", () => {
         ofType(found, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret")
           .map((s) => s.inputs.secretName)
           .sort(),
-        ["PULUMI_ACCESS_TOKEN", "RENDER_API_KEY"],
+        [
+          "FLEETGATE_GENERATED_SMOKE_API_KEY",
+          "FLEETGATE_GENERATED_SMOKE_API_KEY",
+          "PULUMI_ACCESS_TOKEN",
+          "RENDER_API_KEY",
+        ],
       );
     });
   });

@@ -4,10 +4,13 @@
  * set by hand on a prod service that `preview --refresh --policy-pack` reports as advisory
  * (prod-foreign-env-keys) and passes, and a destroy. The resource graph is asserted from the
  * doubles' call logs: types and counts, SNS → CloudWatch → Route 53 wiring, the prod GitHub
- * environment's reviewers, the workflow files, the generated secret.
+ * environment's reviewers, the workflow files, the generated secrets (the webhook signing secret
+ * and the smoke API key, which reaches the service, the smoke gate, the monitor's SSM parameter
+ * and the GitHub secret of the health-monitor workflow, never in plain).
  *
  * Test-only changes to Pulumi.prod.yaml (each needed to run the gates against loopback):
- * services' `url` point at a loopback app that answers the smoke checks, the databaseUrl secret is a
+ * services' `url` point at a loopback app that answers the smoke checks (and accepts the API key
+ * refapp-api's env holds on the Render double, as the real app would), the databaseUrl secret is a
  * real PostgreSQL, the chat webhook is a loopback sink, and the post-deploy watch samples for
  * 3 s instead of 15 minutes; latency budgets are 5 s (a loaded test machine stalls loopback answers).
  */
@@ -25,16 +28,21 @@ import { EngineStack, POLICY_PACK, SECRET_KEYS, secretValue, shippedConfig } fro
 import { AWS_COMPOSITE_ALARM, AWS_METRIC_ALARM, GITHUB_ENVIRONMENT, GITHUB_REPOSITORY_FILE } from "./types";
 
 type Obj = Record<string, unknown>;
-const SMOKE_KEY = "smoke-key-for-prod-up-test";
 
-/** The refapp as the smoke checks and the watch expect it: health JSON, an API key check, HTML. */
-async function startRefapp(): Promise<{ url: string; close: () => Promise<void> }> {
+/**
+ * The refapp as the smoke checks and the watch expect it: health JSON, an API key check, HTML.
+ * It accepts the key `acceptedKey()` gives (refapp-api's SMOKE_API_KEY on the platform).
+ */
+async function startRefapp(
+  acceptedKey: () => string | undefined,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer((req, res) => {
     const json = (status: number, body: unknown) =>
       res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     if (req.url === "/v1/health") json(200, { status: "ok" });
     else if (req.url === "/v1/me") {
-      const ok = req.headers.authorization === `Bearer ${SMOKE_KEY}`;
+      const key = acceptedKey();
+      const ok = key !== undefined && req.headers.authorization === `Bearer ${key}`;
       json(ok ? 200 : 401, ok ? { id: "smoke" } : { message: "unauthorized" });
     } else
       res
@@ -64,9 +72,14 @@ describe("prod stack: pulumi up through the engine, graph asserted from the doub
     return found[0];
   };
   const result = (c: DoubleCall) => c.result as Obj;
+  /** The generated smoke API key, as refapp-api's env holds it on the Render double. */
+  const smokeKey = (): string | undefined => {
+    const api = stack?.render.serviceByName("refapp-api");
+    return api && stack.render.envOf(api.id).SMOKE_API_KEY;
+  };
 
   before(async () => {
-    [pg, hook, app] = await Promise.all([startPostgres(), startChatHook(), startRefapp()]);
+    [pg, hook, app] = await Promise.all([startPostgres(), startChatHook(), startRefapp(smokeKey)]);
     for (const t of ["users", "jobs", "billing_events"]) await pg.query(`create table public.${t} (id int)`);
     stack = await EngineStack.create("prod-up");
     await stack.ok(
@@ -74,7 +87,6 @@ describe("prod stack: pulumi up through the engine, graph asserted from the doub
       "set-all",
       ...["--secret", `fleetgate:databaseUrl=${pg.url}`],
       ...["--secret", `fleetgate:alarmChatWebhookUrl=${hook.url}/chat`],
-      ...["--secret", `fleetgate:smokeApiKey=${SMOKE_KEY}`],
     );
     const cfg = structuredClone(shippedConfig("prod")) as Record<string, Obj>;
     for (const s of (cfg["fleetgate:fleet"] as { services: Obj[] }).services) s.url = app.url;
@@ -98,7 +110,8 @@ describe("prod stack: pulumi up through the engine, graph asserted from the doub
   afterEach(function () {
     // Secret values never reach the CLI's output or the state's plaintext.
     const state = readStateFile(stack.dir, "fleetgate", stack.name);
-    for (const v of [SMOKE_KEY, ...SECRET_KEYS.map(secretValue)]) {
+    const generated = smokeKey();
+    for (const v of [...(generated ? [generated] : []), ...SECRET_KEYS.map(secretValue)]) {
       for (const out of stack.outputs) assert.ok(!out.includes(v), `a secret value was printed:\n${out}`);
       assert.ok(!state.includes(v), `a secret value is in the state's plaintext`);
     }
@@ -140,12 +153,13 @@ describe("prod stack: pulumi up through the engine, graph asserted from the doub
       "aws:ssm/parameter:Parameter": 1,
       // The evidence record of this up, copied to S3.
       "aws:s3/bucketObjectv2:BucketObjectv2": 1,
-      // prod's own GitHub environment and its two environment secrets; the workflow files,
-      // repository secrets and branch protection belong to dev (manageRepository: false here).
+      // prod's own GitHub environment and its environment secrets (the read-scope generated smoke
+      // key in prod and prod-read); the workflow files, repository secrets and branch protection
+      // belong to dev (manageRepository: false here).
       [GITHUB_ENVIRONMENT]: 1,
-      "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": 2,
-      // refapp-api's webhook signing secret, generated by the stack.
-      "random:index/randomPassword:RandomPassword": 1,
+      "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": 4,
+      // refapp-api's webhook signing secret and smoke API key, generated by the stack.
+      "random:index/randomPassword:RandomPassword": 2,
     });
     assert.strictEqual(created(GITHUB_REPOSITORY_FILE).length, 0);
     // The Render side: five services live on the Render double.
@@ -224,6 +238,31 @@ describe("prod stack: pulumi up through the engine, graph asserted from the doub
     );
     for (const out of stack.outputs) assert.ok(!out.includes(value), "the value was printed");
     assert.ok(!fs.readFileSync(stack.log, "utf8").includes(value), "the value is in the doubles' log");
+  });
+
+  it("the generated smoke API key: refapp-api accepts it, the gate sent it, the monitor and CI hold it as secrets", () => {
+    const password = one("random:index/randomPassword:RandomPassword", "refapp-smoke-api-key");
+    assert.deepStrictEqual(password.inputs, { length: 32, special: false });
+    assert.deepStrictEqual((password.result as Obj).result, "[secret]");
+    const value = smokeKey();
+    assert.match(value ?? "", /^[A-Za-z0-9]{32}$/, "SMOKE_API_KEY on refapp-api");
+    // The smoke gate passed the api-key check against the app that accepts only this value.
+    const state = JSON.parse(readStateFile(stack.dir, "fleetgate", stack.name)) as {
+      checkpoint: { latest: { resources: { type: string; outputs?: Obj }[] } };
+    };
+    const smoke = state.checkpoint.latest.resources.find((r) => r.type.endsWith("checks:SmokeSuite"));
+    const results = (smoke?.outputs?.results ?? []) as { check: string; status: string }[];
+    assert.strictEqual(results.find((r) => r.check === "api-key")?.status, "pass");
+    // The monitor's SSM parameter and the GitHub secret of prod and prod-read reached the doubles
+    // as secrets (the log redacts secret inputs: a plain value would show here).
+    const param = one("aws:ssm/parameter:Parameter", "refapp-alarms-monitor-secrets");
+    assert.strictEqual((param.inputs as Obj).value, "[secret]");
+    const ciSecrets = created("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret").filter(
+      (c) => (c.inputs as Obj).secretName === "FLEETGATE_GENERATED_SMOKE_API_KEY",
+    );
+    assert.deepStrictEqual(ciSecrets.map((c) => (c.inputs as Obj).environment).sort(), ["prod", "prod-read"]);
+    for (const c of ciSecrets) assert.strictEqual((c.inputs as Obj).plaintextValue, "[secret]");
+    assert.ok(!fs.readFileSync(stack.log, "utf8").includes(value!), "the value is in the doubles' log");
   });
 
   it("a second preview proposes no change to any aws/github/random resource", async () => {
