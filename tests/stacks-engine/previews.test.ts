@@ -2,14 +2,11 @@
  * `pulumi preview --policy-pack policies` of dev, prod and every example stack through the real
  * CLI, with the provider doubles at the aws/github/random/docker boundary and the Render double
  * behind `platform.baseUrl`: each passes with no policy violation, and every provider type the
- * stack registers went through the doubles' `check`. A stack with an S3 evidence ledger
- * (`gates.ledger.s3`, which the error-budget freeze reads before anything registers) reads it
- * from a moto server on loopback (test-only `endpoint`).
+ * stack registers went through the doubles' `check`.
  */
 import * as assert from "assert";
 import { renderWorkflowFiles } from "../../components/ci/workflows";
 import { DoubleCall } from "../doubles/provider";
-import { Moto, MOTO_ENV, startMoto } from "../evidence/moto";
 import { validatedShipped } from "./shipped";
 import { GITHUB_REPOSITORY_FILE } from "./types";
 import { EngineStack, POLICY_PACK, SECRET_KEYS, secretValue, SHIPPED_STACKS, shippedConfig } from "./support";
@@ -17,31 +14,13 @@ import { EngineStack, POLICY_PACK, SECRET_KEYS, secretValue, SHIPPED_STACKS, shi
 describe("shipped stacks: pulumi preview --policy-pack through the engine", function () {
   this.timeout(600_000);
   let stack: EngineStack;
-  let moto: Moto;
-  const buckets = new Set<string>();
 
   before(async () => {
-    moto = await startMoto();
     stack = await EngineStack.create("previews");
-    Object.assign(stack.env, MOTO_ENV);
   });
   after(async () => {
     await stack?.dispose();
-    await moto?.stop();
   });
-
-  /** The shipped config, its S3 ledger (if any) on moto: an existing, empty bucket. */
-  async function withLedgerOnMoto(config: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const copy = structuredClone(config);
-    const s3 = (copy["fleetgate:gates"] as { ledger?: { s3?: { bucket: string; endpoint?: string } } })
-      ?.ledger?.s3;
-    if (s3) {
-      if (!buckets.has(s3.bucket)) await moto.createBucket(s3.bucket);
-      buckets.add(s3.bucket);
-      s3.endpoint = moto.endpoint;
-    }
-    return copy;
-  }
 
   /** Each stack's `check` calls at the provider doubles. */
   const checks: Record<string, DoubleCall[]> = {};
@@ -49,7 +28,7 @@ describe("shipped stacks: pulumi preview --policy-pack through the engine", func
   for (const name of Object.keys(SHIPPED_STACKS)) {
     it(`${name}: preview passes the pack with no violation`, async () => {
       stack.clearCalls();
-      stack.writeConfig(await withLedgerOnMoto(shippedConfig(name)));
+      stack.writeConfig(shippedConfig(name));
       const r = await stack.run("preview", "--policy-pack", POLICY_PACK);
       assert.strictEqual(r.code, 0, `preview of ${name} failed:\n${r.output}`);
       assert.doesNotMatch(r.output, /mandatory|advisory|violation/i, r.output);

@@ -11,8 +11,8 @@
  * Test-only changes to Pulumi.prod.yaml (each needed to run the gates against loopback):
  * services' `url` point at a loopback app that answers the smoke checks (and accepts the API key
  * refapp-api's env holds on the Render double, as the real app would), the databaseUrl secret is a
- * real PostgreSQL, the chat webhook is a loopback sink, the S3 evidence ledger (which the
- * error-budget freeze reads before anything registers) is a moto server on loopback, and the post-deploy watch samples for
+ * real PostgreSQL, the chat webhook is a loopback sink, the S3 evidence ledger is a moto server on
+ * loopback (EngineStack), and the post-deploy watch samples for
  * 3 s instead of 15 minutes; latency budgets are 5 s (a loaded test machine stalls loopback answers).
  */
 import * as assert from "assert";
@@ -23,7 +23,6 @@ import * as path from "path";
 import { readStateFile, REPO_ROOT } from "../support/engine";
 import { startPostgres, TestPostgres } from "../support/postgres";
 import { ChatHook, startChatHook } from "../deploy/support";
-import { Moto, MOTO_ENV, startMoto } from "../evidence/moto";
 import { DoubleCall } from "../doubles/provider";
 import { POLICY_CASES } from "../policies/engine-cases";
 import { EngineStack, POLICY_PACK, SECRET_KEYS, secretValue, shippedConfig } from "./support";
@@ -65,7 +64,6 @@ describe("prod stack: pulumi up through the engine, graph asserted from the doub
   let pg: TestPostgres;
   let hook: ChatHook;
   let app: { url: string; close: () => Promise<void> };
-  let moto: Moto;
   let creates: DoubleCall[];
 
   const created = (type: string) => creates.filter((c) => c.type === type);
@@ -83,10 +81,8 @@ describe("prod stack: pulumi up through the engine, graph asserted from the doub
 
   before(async () => {
     [pg, hook, app] = await Promise.all([startPostgres(), startChatHook(), startRefapp(smokeKey)]);
-    moto = await startMoto();
     for (const t of ["users", "jobs", "billing_events"]) await pg.query(`create table public.${t} (id int)`);
     stack = await EngineStack.create("prod-up");
-    Object.assign(stack.env, MOTO_ENV);
     await stack.ok(
       "config",
       "set-all",
@@ -95,9 +91,7 @@ describe("prod stack: pulumi up through the engine, graph asserted from the doub
     );
     const cfg = structuredClone(shippedConfig("prod")) as Record<string, Obj>;
     for (const s of (cfg["fleetgate:fleet"] as { services: Obj[] }).services) s.url = app.url;
-    const gates = cfg["fleetgate:gates"] as { watch: Obj; smoke: { checks: Obj[] }; ledger: { s3: Obj } };
-    await moto.createBucket(gates.ledger.s3.bucket as string);
-    gates.ledger.s3.endpoint = moto.endpoint;
+    const gates = cfg["fleetgate:gates"] as { watch: Obj; smoke: { checks: Obj[] } };
     // Loopback answers take a few ms, but a loaded test machine can stall one past 300 ms.
     Object.assign(gates.watch, { windowSeconds: 3, intervalSeconds: 1, baselineSamples: 1, maxP95Ms: 5000 });
     for (const c of gates.smoke.checks) if (c.latencyBudgetMs) c.latencyBudgetMs = 5000;
@@ -111,7 +105,7 @@ describe("prod stack: pulumi up through the engine, graph asserted from the doub
       }
       await stack.dispose();
     }
-    await Promise.all([pg?.stop(), hook?.close(), app?.close(), moto?.stop()]);
+    await Promise.all([pg?.stop(), hook?.close(), app?.close()]);
   });
 
   afterEach(function () {
@@ -271,7 +265,7 @@ describe("prod stack: pulumi up through the engine, graph asserted from the doub
   });
 
   it("the S3 evidence ledger holds this up's deploy record, without the generated key", async () => {
-    const objects = await moto.objects("fleetgate-example-evidence", `fleetgate/ledger/${stack.name}/`);
+    const objects = await stack.s3.objects("fleetgate-example-evidence", `fleetgate/ledger/${stack.name}/`);
     const records = Object.values(objects) as { kind?: string }[];
     assert.ok(
       records.some((r) => r.kind === "deploy"),
@@ -305,7 +299,7 @@ describe("prod stack: pulumi up through the engine, graph asserted from the doub
 
   it("destroy deletes every resource the doubles created and every Render service; the S3 evidence stays", async () => {
     const evidence = Object.keys(
-      await moto.objects("fleetgate-example-evidence", `fleetgate/ledger/${stack.name}/`),
+      await stack.s3.objects("fleetgate-example-evidence", `fleetgate/ledger/${stack.name}/`),
     );
     // prod's Render resources are protected (platform.deletionPolicy defaults to protect on prod,
     // docs/render.md): tearing prod down takes an explicit unprotect first, as a team would.
@@ -329,7 +323,7 @@ describe("prod stack: pulumi up through the engine, graph asserted from the doub
     assert.strictEqual(stack.render.serviceByName("refapp-api"), undefined);
     // Evidence is durable: destroy removes no record from the bucket.
     const after = Object.keys(
-      await moto.objects("fleetgate-example-evidence", `fleetgate/ledger/${stack.name}/`),
+      await stack.s3.objects("fleetgate-example-evidence", `fleetgate/ledger/${stack.name}/`),
     );
     for (const key of evidence) assert.ok(after.includes(key), `${key} was deleted`);
   });
