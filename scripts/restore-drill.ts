@@ -10,30 +10,13 @@
  * FLEETGATE_SECRET_<KEY> (see scripts/run-checks.ts), else from `pulumi config get`.
  * Prints the drill's record; exits 1 when the drill failed, 2 on bad usage or config.
  */
-import { execFileSync } from "child_process";
 import * as path from "path";
 import { validateStackConfig } from "../config/load";
 import { PlainOrSecret } from "../config/primitives";
 import { referencedSecretKeys, StackConfig } from "../config/schema";
 import { readStackFile } from "../config/stack-file";
 import { DrillRecord, scheduledDrill } from "../providers/backup/restoreSchedule";
-import { secretEnvName } from "./run-checks";
-
-function secretValue(key: string, stack: string, dir: string): string {
-  const fromEnv = process.env[secretEnvName(key)];
-  if (fromEnv) return fromEnv;
-  try {
-    return execFileSync("pulumi", ["config", "get", `fleetgate:${key}`, "--stack", stack], {
-      cwd: dir,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    }).replace(/\n$/, "");
-  } catch {
-    throw new Error(
-      `secret "${key}" is neither in ${secretEnvName(key)} nor readable with pulumi config get`,
-    );
-  }
-}
+import { secretValue } from "./run-checks";
 
 /** The drill inputs of a validated stack config; throws with the field to set when it has none. */
 export function drillInputs(

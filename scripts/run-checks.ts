@@ -100,7 +100,8 @@ async function main() {
   process.exit(report.ok ? 0 : 1);
 }
 
-function secretValue(key: string, stack: string, dir: string): string {
+/** A check secret's value: the workflow's env (FLEETGATE_SECRET_<KEY>), else `pulumi config get`. */
+export function secretValue(key: string, stack: string, dir: string): string {
   // slotKey of a generated secret (lambda/monitor/plan.ts): only the workflow's env holds it.
   const generated = /^generated:(.+)$/.exec(key)?.[1];
   if (generated) {
