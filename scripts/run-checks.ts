@@ -76,7 +76,10 @@ async function main() {
     usage(
       `Pulumi.${stack}.yaml is invalid:\n${result.issues.map((i) => `  - ${i.path}: ${i.message}`).join("\n")}`,
     );
-  const plan = checkPlan(result.config, result.config.alarms?.monitor?.severity ?? "P2");
+  const plan = checkPlan(result.config, result.config.alarms?.monitor?.severity ?? "P2", {
+    projectDir: dir,
+    stack,
+  });
   const report = await runMonitor(plan, {
     loadSecrets: async (keys) => Object.fromEntries(keys.map((k) => [k, secretValue(k, stack, dir)])),
     publish: async (n) => console.log(`${n.subject}\n${n.message}`),

@@ -7,6 +7,7 @@ import { formatResultTable, runChecks, summarizeResults } from "../../lib/checks
 import type { CheckResult } from "../../lib/checks/types";
 import { MonitorRecord, monitorRecord } from "../../lib/ledger/record";
 import { MonitorPlan, resolvePlan, secretKeysOf } from "./plan";
+import { withRenderServiceIds } from "./renderIds";
 
 export interface Notification {
   /** SNS subjects are at most 100 ASCII characters. */
@@ -59,7 +60,8 @@ async function checkAndNotify(plan: MonitorPlan, deps: MonitorDeps): Promise<Mon
   let results: CheckResult[];
   try {
     const secrets = await deps.loadSecrets(secretKeysOf(plan));
-    results = await runChecks(resolvePlan(plan, secrets), { retries: plan.retries, ca: deps.ca });
+    const checks = await withRenderServiceIds(resolvePlan(plan, secrets), plan.renderOwnerId);
+    results = await runChecks(checks, { retries: plan.retries, ca: deps.ca });
   } catch (err) {
     // The monitor itself is broken (no secrets, bad plan): that is a failure to report too.
     const summary = "health monitor could not run its checks";

@@ -30,6 +30,8 @@ export interface MonitorPlan {
   severity: string;
   /** Retries of transient connection errors, as in the deploy gate. */
   retries: number;
+  /** Render's owner id, to look up by name the services the `log` and `liveness` checks read. */
+  renderOwnerId?: string;
   checks: PlannedCheck[];
 }
 
