@@ -9,16 +9,18 @@ import { prodReviewers } from "./prodReviewers";
 import { secretEnvValues } from "./secretEnvValues";
 import { serviceDownAlarm } from "./serviceDownAlarm";
 import { smokeGate } from "./smokeGate";
+import { statefulDisk } from "./statefulDisk";
 
 export const PACK_NAME = "fleetgate";
 
 export const PACK_DESCRIPTION =
-  "fleetgate's deploy-safety rules: pinned images and actions, health checks, smoke and integrity gates, service-down alarms, secret env vars and prod reviewers.";
+  "fleetgate's deploy-safety rules: pinned images and actions, health checks, disks for stateful services, smoke and integrity gates, service-down alarms, secret env vars and prod reviewers.";
 
 export const fleetgatePolicies: Policies = [
   pinnedImages,
   actionsPinnedBySha,
   webHealthCheck,
+  statefulDisk,
   smokeGate,
   integrityGate,
   serviceDownAlarm,

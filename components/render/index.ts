@@ -148,6 +148,8 @@ export class RenderPlatform extends pulumi.ComponentResource {
               : s.registryCredentialId,
             adopt: s.adopt ?? platform.adopt,
             disk: renderDiskPayload(s),
+            // For the policy pack (stateful-disk): the config's mark, only where it is set.
+            ...(s.stateful ? { stateful: true } : {}),
             ...api,
           },
           { parent: this, dependsOn: args.before ?? [], aliases: c.aliases, ...keep },

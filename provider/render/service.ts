@@ -52,6 +52,8 @@ export interface ServiceInputs {
   adopt?: boolean;
   /** Persistent disk (`renderDiskPayload()` of config/disks.ts). */
   disk?: DiskInputs;
+  /** The stack marks the service stateful: read by the policy pack (stateful-disk); not diffed, nothing on Render. */
+  stateful?: boolean;
   baseUrl: string;
   apiKeyConfig?: string;
   requestsPerSecond?: number;
@@ -135,6 +137,10 @@ export const serviceSchema: ResourceSchema = {
     disk: {
       type: "object",
       description: "Persistent disk { name, mountPath, sizeGB }; grows but never shrinks.",
+    },
+    stateful: {
+      type: "boolean",
+      description: "The stack marks the service stateful (needs a disk): for the policy pack; never diffed.",
     },
     baseUrl: str("Render API base URL; compared normalized."),
     apiKeyConfig: str("Config key (`fleetgate:<key>`) holding the API key; `renderApiKey` when unset."),

@@ -36,6 +36,8 @@ export interface ServiceArgs {
   adopt?: pulumi.Input<boolean>;
   /** Persistent disk (`renderDiskPayload()` of config/disks.ts); Render grows it but never shrinks it. */
   disk?: pulumi.Input<{ name: string; mountPath: string; sizeGB: number }>;
+  /** The stack marks the service stateful (its data must live on a disk): for the policy pack only, nothing on Render. */
+  stateful?: pulumi.Input<boolean>;
   /** Render API base URL; compared normalized. */
   baseUrl: pulumi.Input<string>;
   /** Config key holding the API key (`fleetgate:<key>`); `renderApiKey`, then RENDER_API_KEY, when unset. */

@@ -38,6 +38,7 @@ export const RAW: Pair[] = [
     /workflow \.github\/workflows\/ci\.yml jobs\.test\.steps\[0\]\.uses: .*actions\/checkout@v4/,
   ],
   ["web-health-check", /public service "web" has no health check path/],
+  ["stateful-disk", /service "search" is marked stateful but has no disk/],
   [
     "secret-env-values",
     /env var STRIPE_API_KEY of env vars of service "web" has a plain value but its name looks secret/,

@@ -74,7 +74,7 @@ describe("policy pack through the engine: a failing stack variant per policy", f
     assert.doesNotMatch(r.output, /\[mandatory\]/);
   });
 
-  it("resources the config refuses to build fail preview with pinned-images, actions-pinned-by-sha, web-health-check and secret-env-values", async () => {
+  it("resources the config refuses to build fail preview with pinned-images, actions-pinned-by-sha, web-health-check, stateful-disk and secret-env-values", async () => {
     const cwd = path.join(__dirname, "engine-raw");
     const name = `test-raw-${process.pid}`;
     const run = (...args: string[]) => runPulumiAsync([...args, "--stack", name], { cwd, env: stack.env });

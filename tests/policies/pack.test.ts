@@ -6,12 +6,13 @@ import { fleetgatePolicies } from "../../policies/pack";
 import { REPO_ROOT } from "../support/engine";
 
 describe("policy pack", () => {
-  it("has the nine policies with unique names, a level and a description that says what to do", () => {
+  it("has the ten policies with unique names, a level and a description that says what to do", () => {
     const names = fleetgatePolicies.map((p) => p.name);
     assert.deepStrictEqual(names, [
       "pinned-images",
       "actions-pinned-by-sha",
       "web-health-check",
+      "stateful-disk",
       "smoke-gate",
       "integrity-gate",
       "service-down-alarm",

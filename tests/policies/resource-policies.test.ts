@@ -9,6 +9,7 @@ import { webHealthCheck } from "../../policies/healthCheck";
 import { pinnedImages } from "../../policies/pinnedImages";
 import { prodReviewers } from "../../policies/prodReviewers";
 import { secretEnvValues } from "../../policies/secretEnvValues";
+import { statefulDisk } from "../../policies/statefulDisk";
 import {
   DIGEST,
   envSet,
@@ -331,6 +332,32 @@ describe("policy prod-reviewers", () => {
     );
     assertNoViolations(
       await runResourcePolicy(prodReviewers, githubEnvironment("prod", [{ users: UNKNOWN_ARRAY }])),
+    );
+  });
+});
+
+describe("policy stateful-disk", () => {
+  const stateful = (props: Record<string, unknown>) => {
+    const svc = renderService("search", { serviceType: "worker" });
+    return { ...svc, props: { ...svc.props, ...props } };
+  };
+
+  it("accepts a stateful Render service with a disk, and services not marked stateful", async () => {
+    const disk = { name: "search-data", mountPath: "/var/lib/search", sizeGB: 10 };
+    assertNoViolations(await runResourcePolicy(statefulDisk, stateful({ stateful: true, disk })));
+    assertNoViolations(await runResourcePolicy(statefulDisk, stateful({})));
+    // The local platform's processes keep their files: no disk to ask for there.
+    assertNoViolations(await runResourcePolicy(statefulDisk, localService("search", { stateful: true })));
+  });
+
+  it("refuses a stateful Render service without a disk (or with half a disk), naming it and the fix", async () => {
+    assertOneViolation(
+      await runResourcePolicy(statefulDisk, stateful({ stateful: true })),
+      /service "search" is marked stateful but has no disk: its data would be lost on every deploy; add disk: \{ mountPath, sizeGB \}/,
+    );
+    assertOneViolation(
+      await runResourcePolicy(statefulDisk, stateful({ stateful: true, disk: { mountPath: "/data" } })),
+      /service "search" is marked stateful but has no disk/,
     );
   });
 });

@@ -1,8 +1,8 @@
 /**
  * Registers what a fleetgate config can never produce (its validator refuses them), so the
  * pack's own rules for them run through the engine: an image pulled by `latest`, a workflow file
- * whose step uses an action by tag, a public web service without a health check path, and a
- * secret-looking env var with a plain value. Used by engine-variants.test.ts.
+ * whose step uses an action by tag, a public web service without a health check path, a
+ * worker marked stateful without a disk, and a secret-looking env var with a plain value. Used by engine-variants.test.ts.
  */
 import * as docker from "@pulumi/docker";
 import * as github from "@pulumi/github";
@@ -38,6 +38,17 @@ const web = registerService("web", {
   instances: 1,
   ownerId: "tea-raw",
   baseUrl,
+});
+
+registerService("search", {
+  name: "search",
+  serviceType: "worker",
+  image: "ghcr.io/acme/search:1.0.0",
+  region: "oregon",
+  instances: 1,
+  ownerId: "tea-raw",
+  baseUrl,
+  stateful: true,
 });
 
 new EnvVars(
