@@ -277,4 +277,50 @@ describe("alarms: the health monitor's log and liveness checks on Render", funct
       assert.ok(!wrong.output.includes("rnd_wrong"));
     });
   });
+
+  describe("scripts/run-checks.ts on the local platform", () => {
+    let dir: string;
+    before(() => {
+      dir = tempDir("run-checks-local");
+      const raw = rawConfig(baseUrl);
+      raw["fleetgate:platform"] = { kind: "local" };
+      const fleet = raw["fleetgate:fleet"] as { services: Record<string, unknown>[] };
+      fleet.services[0].local = { command: ["node", "worker.js"], port: 4010 };
+      const gates = raw["fleetgate:gates"] as { smoke: { checks: unknown[] } };
+      gates.smoke.checks = gates.smoke.checks.slice(0, 1);
+      fs.writeFileSync(path.join(dir, "Pulumi.probe.yaml"), stringify({ config: raw }));
+      fs.mkdirSync(path.join(dir, ".fleetgate", "local", "probe", "logs"), { recursive: true });
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("reads the service's log file in the stack's state dir since its last start", async () => {
+      const log = path.join(dir, ".fleetgate", "local", "probe", "logs", `${WORKER}.log`);
+      const run = () =>
+        runAsync(
+          process.execPath,
+          [
+            require.resolve("ts-node/dist/bin"),
+            "--transpile-only",
+            path.join(REPO_ROOT, "scripts", "run-checks.ts"),
+            "--stack",
+            "probe",
+            "--dir",
+            dir,
+          ],
+          { cwd: REPO_ROOT, env: {} },
+        );
+      // A panic of the previous process, then a clean start: the window is the running process.
+      fs.writeFileSync(
+        log,
+        "panic: old process\n--- fleetgate: start 2026-11-29T03:00:00Z\nworker started\n",
+      );
+      const ok = await run();
+      assert.strictEqual(ok.code, 0, ok.output);
+      assert.match(ok.stdout, /^1\/1 checks passed$/m);
+      fs.appendFileSync(log, "panic: assignment to entry in nil map\n");
+      const bad = await run();
+      assert.strictEqual(bad.code, 1, bad.output);
+      assert.match(bad.stdout, /worker-logs\s+probe-worker\s+FAIL\s+.*panic: assignment to entry in nil map/);
+    });
+  });
 });
