@@ -18,6 +18,7 @@ import { handler } from "../../lambda/monitor/index";
 import { MonitorPlan } from "../../lambda/monitor/plan";
 import { tempDir } from "../support/engine";
 import { stackConfig } from "./fixtures";
+import { installSdkStandIns } from "./lambda-runtime";
 
 const API_KEY = "value-of-smokeApiKey";
 /** The slot of dev's generated smoke API key (lambda/monitor/plan.ts `slotKey`). */
@@ -142,24 +143,7 @@ describe("alarms: health monitor handler", function () {
       fs.writeFileSync(path.join(dir, "index.js"), bundleMonitorHandler());
       fs.writeFileSync(path.join(dir, "plan.json"), JSON.stringify(plan));
       // Stand-ins for the SDK modules Lambda provides: they record what the handler sends.
-      const sdk = (name: string, body: string) => {
-        const mod = path.join(dir, "node_modules", "@aws-sdk", name);
-        fs.mkdirSync(mod, { recursive: true });
-        fs.writeFileSync(path.join(mod, "index.js"), body);
-      };
-      const record = `(kind, input) => require("fs").appendFileSync(process.env.SDK_LOG, JSON.stringify({ kind, input }) + "\\n")`;
-      sdk(
-        "client-ssm",
-        `const record = ${record};
-         exports.GetParameterCommand = class { constructor(input) { this.input = input; } };
-         exports.SSMClient = class { async send(c) { record("ssm", c.input); return { Parameter: { Value: process.env.FAKE_SECRETS } }; } };`,
-      );
-      sdk(
-        "client-sns",
-        `const record = ${record};
-         exports.PublishCommand = class { constructor(input) { this.input = input; } };
-         exports.SNSClient = class { async send(c) { record("sns", c.input); return {}; } };`,
-      );
+      installSdkStandIns(dir);
       const log = path.join(dir, "sdk.log");
       // Asynchronously: the stand-in fleet answers from this very process.
       const { stdout: out } = await promisify(execFile)(
