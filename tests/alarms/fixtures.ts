@@ -2,6 +2,7 @@
  * Stack configs for the alarms tests: the shipped dev/prod stacks (their secrets counted as set)
  * and edits of them.
  */
+import * as http from "http";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { validateStackConfig, ValidationResult } from "../../config/load";
@@ -52,3 +53,26 @@ export const fakeSecrets: SecretResolver = {
   resolve: (ref) => pulumi.secret("secret" in ref ? `value-of-${ref.secret}` : `generated-${ref.generated}`),
   value: (v) => (typeof v === "string" ? pulumi.output(v) : fakeSecrets.resolve(v)),
 };
+
+/** The smoke API key the stand-in fleet accepts (the monitor tests' value of the key). */
+export const FLEET_API_KEY = "value-of-smokeApiKey";
+
+/** A tiny stand-in fleet: refapp-api (health + authenticated /v1/me) and refapp-dashboard. */
+export function startFleet(state: { healthy: boolean }): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    if (req.url === "/v1/health") {
+      res.writeHead(state.healthy ? 200 : 503, { "content-type": "application/json" });
+      res.end(JSON.stringify({ status: state.healthy ? "ok" : "degraded" }));
+    } else if (req.url === "/v1/me") {
+      const ok = req.headers.authorization === `Bearer ${FLEET_API_KEY}`;
+      res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
+      res.end(JSON.stringify(ok ? { id: "u1" } : { message: "bad key" }));
+    } else if (req.url === "/") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end("<!doctype html><html><head><title>Dashboard</title></head><body></body></html>");
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}

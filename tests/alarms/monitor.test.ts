@@ -17,32 +17,12 @@ import { Notification, runMonitor } from "../../lambda/monitor/handler";
 import { handler } from "../../lambda/monitor/index";
 import { MonitorPlan } from "../../lambda/monitor/plan";
 import { tempDir } from "../support/engine";
-import { stackConfig } from "./fixtures";
+import { FLEET_API_KEY, stackConfig, startFleet } from "./fixtures";
 import { installSdkStandIns } from "./lambda-runtime";
 
-const API_KEY = "value-of-smokeApiKey";
+const API_KEY = FLEET_API_KEY;
 /** The slot of dev's generated smoke API key (lambda/monitor/plan.ts `slotKey`). */
 const SLOT = "generated:smoke-api-key";
-
-/** A tiny stand-in fleet: refapp-api (health + authenticated /v1/me) and refapp-dashboard. */
-function startFleet(state: { healthy: boolean }): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    if (req.url === "/v1/health") {
-      res.writeHead(state.healthy ? 200 : 503, { "content-type": "application/json" });
-      res.end(JSON.stringify({ status: state.healthy ? "ok" : "degraded" }));
-    } else if (req.url === "/v1/me") {
-      const ok = req.headers.authorization === `Bearer ${API_KEY}`;
-      res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
-      res.end(JSON.stringify(ok ? { id: "u1" } : { message: "bad key" }));
-    } else if (req.url === "/") {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-      res.end("<!doctype html><html><head><title>Dashboard</title></head><body></body></html>");
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
 
 describe("alarms: health monitor handler", function () {
   this.timeout(60_000);
