@@ -5,6 +5,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
+import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { engineEnv, REPO_ROOT, runPulumi } from "../support/engine";
@@ -27,8 +28,24 @@ export async function freePort(): Promise<number> {
  * it between now and the start.
  */
 export async function freeServicePort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
+  // Test areas run in parallel processes: a port one of them picked may not be bound yet when
+  // another checks it. Each pick is reserved across processes with an exclusive file; a
+  // reservation older than the longest suite is taken back.
+  const reserved = path.join(os.tmpdir(), "fleetgate-test-ports");
+  fs.mkdirSync(reserved, { recursive: true });
+  for (let i = 0; i < 100; i++) {
     const port = 20000 + Math.floor(Math.random() * 12000);
+    const file = path.join(reserved, String(port));
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: "wx" });
+    } catch {
+      try {
+        if (Date.now() - fs.statSync(file).mtimeMs > 60 * 60_000) fs.rmSync(file, { force: true });
+      } catch {
+        // Another process took it back first: try another port.
+      }
+      continue;
+    }
     if (await canListen(port)) return port;
   }
   throw new Error("no free port found in 20000-31999");
