@@ -12,8 +12,8 @@ export function generatedEnvName(name: string): string {
   return `FLEETGATE_GENERATED_${name.replace(/[^A-Za-z0-9]/g, "_").toUpperCase()}`;
 }
 
-/** Names of the `{ generated }` secrets the smoke checks send (headers, keys, signing secrets). */
-export function generatedCheckSecrets(cfg: Pick<StackConfig, "gates">): string[] {
+/** Every `{ generated }` name anywhere in `value` (a config or a part of it), sorted and unique. */
+export function generatedNames(value: unknown): string[] {
   const names = new Set<string>();
   const visit = (v: unknown): void => {
     if (isSecretRef(v)) {
@@ -21,8 +21,13 @@ export function generatedCheckSecrets(cfg: Pick<StackConfig, "gates">): string[]
     } else if (Array.isArray(v)) v.forEach(visit);
     else if (v && typeof v === "object") Object.values(v).forEach(visit);
   };
-  visit(cfg.gates.smoke?.checks ?? []);
+  visit(value);
   return [...names].sort();
+}
+
+/** Names of the `{ generated }` secrets the smoke checks send (headers, keys, signing secrets). */
+export function generatedCheckSecrets(cfg: Pick<StackConfig, "gates">): string[] {
+  return generatedNames(cfg.gates.smoke?.checks ?? []);
 }
 
 /**

@@ -4,21 +4,13 @@
  * (Other platforms generate theirs with `random.RandomPassword`: components/secrets.ts.)
  */
 import * as pulumi from "@pulumi/pulumi";
-import { isSecretRef } from "../../config/primitives";
+import { generatedNames } from "../../config/generated-secrets";
 import { StackConfig } from "../../config/schema";
 import { GeneratedSecrets } from "../../providers/local/secrets";
 
 /** Every `{ generated }` name in the config, sorted and unique. */
 export function generatedSecretNames(cfg: StackConfig): string[] {
-  const names = new Set<string>();
-  const visit = (v: unknown): void => {
-    if (isSecretRef(v)) {
-      if ("generated" in v) names.add(v.generated);
-    } else if (Array.isArray(v)) v.forEach(visit);
-    else if (v && typeof v === "object") Object.values(v).forEach(visit);
-  };
-  visit(cfg);
-  return [...names].sort();
+  return generatedNames(cfg);
 }
 
 /**

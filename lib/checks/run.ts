@@ -16,6 +16,7 @@ import { mcpToolsCheck } from "./kinds/mcp";
 import { requestIdCheck } from "./kinds/requestId";
 import { webhookSignatureCheck } from "./kinds/webhook";
 import type { CheckResult, ResolvedCheck, RunOptions } from "./types";
+import { textTable } from "../text/table";
 
 export const CHECK_KINDS: Record<ResolvedCheck["kind"], CheckKind> = {
   http: httpStatusCheck,
@@ -89,15 +90,7 @@ export function formatResultTable(results: CheckResult[]): string {
     ["CHECK", "TARGET", "STATUS", "LATENCY", "REASON"],
     ...results.map((r) => [r.check, r.target, r.status.toUpperCase(), `${r.latencyMs} ms`, r.reason]),
   ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i])))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
+  return textTable(rows);
 }
 
 /** One line: how many checks passed, and which failed. */

@@ -2,6 +2,7 @@
  * What a custom SQL check expects of its one value, and the verdict on a value read. Pure
  * functions: the database adapters (./sql.ts) read the value, the integrity verify reports.
  */
+import { textTable } from "../../../lib/text/table";
 
 /** A custom SQL check as the verify provider receives it (config/integrity.ts `sql`). */
 export interface SqlCheck {
@@ -84,13 +85,5 @@ export function formatSqlResults(results: SqlCheckResult[]): string {
     ["SQL CHECK", "STATUS", "VALUE", "LATENCY", "REASON"],
     ...results.map((r) => [r.check, r.status.toUpperCase(), r.value, `${r.latencyMs} ms`, r.reason]),
   ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i])))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
+  return textTable(rows);
 }
